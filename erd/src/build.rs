@@ -400,14 +400,20 @@ pub fn build(
                     if field.keys.iter().any(|k| k == "FK") {
                         d.erd_fk.push(column.clone());
                     }
-                    d.erd_types.insert(column.clone(), field.ty.clone());
-                    let ty = scalar_type(&field.ty, &enum_by_key).ok_or_else(|| {
+                    // An overlay type applies from the start, so that keys
+                    // pointing here take it too.
+                    let declared = d
+                        .overlay
+                        .types
+                        .get(&field.name)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or(&field.ty)
+                        .to_string();
+                    d.erd_types.insert(column.clone(), declared.clone());
+                    let ty = scalar_type(&declared, &enum_by_key).ok_or_else(|| {
                         lerr(
                             field.line,
-                            format!(
-                                "`{erd_name}.{}` has unknown type `{}`",
-                                field.name, field.ty
-                            ),
+                            format!("`{erd_name}.{}` has unknown type `{declared}`", field.name),
                         )
                     })?;
                     push_column(&mut d.entity, &column, ty).map_err(|m| lerr(field.line, m))?;
@@ -664,7 +670,11 @@ pub fn build(
             .iter_mut()
             .find(|c| c.name == fk.column)
         {
-            Some(existing) => existing.ty = pk_type,
+            Some(existing) => {
+                // A key that points elsewhere is never numbered here.
+                existing.ty = pk_type;
+                existing.auto_increment = false;
+            }
             None => push_column(&mut holder.entity, &fk.column, pk_type).map_err(oerr)?,
         }
         let pk_cols = &holder.entity.primary_key;

@@ -1,0 +1,87 @@
+//! Database connections. Each domain has its own namespace: a SQLite file
+//! `<data dir>/<domain>.sqlite` by default, or the PostgreSQL schema
+//! `<prefix><domain>` when a PostgreSQL URL is configured.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use secrecy::ExposeSecret;
+
+use crate::config::Config;
+
+/// Where a domain's data lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    SqliteFile(std::path::PathBuf),
+    PostgresSchema(String),
+}
+
+pub fn location(config: &Config, domain: &str) -> anyhow::Result<Location> {
+    if config.database_url.is_some() {
+        let schema = format!("{}{domain}", config.pg_schema_prefix);
+        let valid = !schema.is_empty()
+            && schema.len() <= 63
+            && schema
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !schema.starts_with(|c: char| c.is_ascii_digit());
+        if !valid {
+            bail!(
+                "`{schema}` is not a usable schema name: GATEWAY_PG_SCHEMA_PREFIX takes lowercase letters, digits and `_`"
+            );
+        }
+        Ok(Location::PostgresSchema(schema))
+    } else {
+        Ok(Location::SqliteFile(
+            config.data_dir.join(format!("{domain}.sqlite")),
+        ))
+    }
+}
+
+/// Opens the pool of one domain, creating its SQLite file or PostgreSQL
+/// schema when missing.
+pub async fn connect(config: &Config, domain: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = match location(config, domain)? {
+        Location::SqliteFile(path) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating data dir {}", dir.display()))?;
+            }
+            ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()))
+        }
+        Location::PostgresSchema(schema) => {
+            let url = config
+                .database_url
+                .as_ref()
+                .map(|u| u.expose_secret().to_string())
+                .unwrap_or_default();
+            let admin = Database::connect(
+                ConnectOptions::new(url.clone())
+                    .sqlx_logging(false)
+                    .to_owned(),
+            )
+            .await
+            .context("connecting to PostgreSQL (GATEWAY_DATABASE_URL)")?;
+            admin
+                .execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                .await
+                .with_context(|| format!("creating schema {schema}"))?;
+            admin.close().await.ok();
+            let mut options = ConnectOptions::new(url);
+            options.set_schema_search_path(schema);
+            options
+        }
+    };
+    options
+        .max_connections(config.db_max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        // Statements are logged at debug, under `sqlx::query`.
+        .sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Debug);
+    Database::connect(options)
+        .await
+        .with_context(|| format!("connecting the `{domain}` database"))
+}
