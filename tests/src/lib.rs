@@ -1,1 +1,201 @@
+//! Test support: a gateway on its own database, per test.
+//!
+//! Each test gets a fresh namespace: a temporary folder of SQLite files, or
+//! a unique PostgreSQL schema prefix (`t<random>_iaso`, ...) dropped when the
+//! test ends. PostgreSQL tests run when `GATEWAY_TEST_DATABASE_URL` is set;
+//! with `GATEWAY_TEST_REQUIRE_POSTGRES=1` (as CI sets it) a missing URL fails
+//! them instead of skipping them.
 
+// Test support: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use gateway::config::Config;
+use gateway::server::AppState;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, FromQueryResult, Statement};
+use secrecy::SecretString;
+use serde_json::Value;
+use tempfile::TempDir;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests use, if any.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("GATEWAY_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            let required = std::env::var("GATEWAY_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+            assert!(
+                !required,
+                "GATEWAY_TEST_REQUIRE_POSTGRES=1 but GATEWAY_TEST_DATABASE_URL is not set: PostgreSQL tests must not be skipped"
+            );
+            eprintln!("GATEWAY_TEST_DATABASE_URL is not set: skipping a PostgreSQL test");
+            None
+        }
+    }
+}
+
+/// A database namespace of its own, removed when dropped.
+pub struct TestDb {
+    pub backend: Backend,
+    pub config: Config,
+    _dir: TempDir,
+    schemas: Vec<String>,
+}
+
+impl TestDb {
+    /// `None` when the backend is PostgreSQL and no server is configured.
+    pub fn new(backend: Backend, domains: &[&str]) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: dir.path().join("data"),
+            database_url: None,
+            pg_schema_prefix: String::new(),
+            domains: domains.iter().map(|d| d.to_string()).collect(),
+            db_max_connections: 5,
+            log_json: false,
+        };
+        let mut schemas = Vec::new();
+        if backend == Backend::Postgres {
+            let url = postgres_url()?;
+            let prefix = format!("t{}_", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            schemas = erd::domain_names().map(|d| format!("{prefix}{d}")).collect();
+            config.database_url = Some(SecretString::from(url));
+            config.pg_schema_prefix = prefix;
+        }
+        Some(Self {
+            backend,
+            config,
+            _dir: dir,
+            schemas,
+        })
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.config.data_dir.clone()
+    }
+
+    /// A connection to one domain's namespace (creating it if needed).
+    pub async fn connect(&self, domain: &str) -> DatabaseConnection {
+        gateway::db::connect(&self.config, domain).await.unwrap()
+    }
+
+    /// Connects and applies every migration of `domain`.
+    pub async fn migrated(&self, domain: &str) -> DatabaseConnection {
+        let db = self.connect(domain).await;
+        migration::up(&db, domain).await.unwrap();
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(url) = self.config.database_url.as_ref().map(|u| secrecy::ExposeSecret::expose_secret(u).to_string())
+        else {
+            return;
+        };
+        let schemas = std::mem::take(&mut self.schemas);
+        // Drop runs inside the test's runtime: clean up on a thread of its own.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                if let Ok(db) = Database::connect(url).await {
+                    for schema in schemas {
+                        let _ = db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;
+                    }
+                    let _ = db.close().await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// A gateway serving HTTP on an ephemeral port, on its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    /// Starts the gateway with `domains` mounted; `None` where the backend
+    /// is not available (see [`postgres_url`]).
+    pub async fn spawn(backend: Backend, domains: &[&str]) -> Option<Self> {
+        let db = TestDb::new(backend, domains)?;
+        for domain in domains {
+            db.migrated(domain).await;
+        }
+        let state = gateway::prepare(&db.config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = gateway::server::router(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        Some(Self {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            state,
+            db,
+        })
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let (status, body) = self.get(path).await;
+        (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
+    }
+}
+
+/// Runs `SQL` and returns the rows as JSON objects, for assertions on the
+/// database itself.
+pub async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<Value> {
+    let backend = db.get_database_backend();
+    let results = db.query_all_raw(Statement::from_string(backend, sql.to_string())).await.unwrap();
+    results
+        .iter()
+        .map(|row| sea_orm::JsonValue::from_query_result(row, "").unwrap())
+        .collect()
+}
+
+/// The backend of a connection, as a [`Backend`].
+pub fn backend_of(db: &DatabaseConnection) -> Backend {
+    match db.get_database_backend() {
+        DbBackend::Postgres => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
+
+/// Declares one `#[tokio::test]` per backend for an `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
