@@ -21,8 +21,15 @@ fn help_documents_every_variable() {
     let out = gateway(&["--help"], dir.path());
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../.env.example")).unwrap();
-    for var in ["GATEWAY_LISTEN", "GATEWAY_DATA_DIR", "GATEWAY_DATABASE_URL", "GATEWAY_DOMAINS", "GATEWAY_PG_SCHEMA_PREFIX"] {
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../.env.example")).unwrap();
+    for var in [
+        "GATEWAY_LISTEN",
+        "GATEWAY_DATA_DIR",
+        "GATEWAY_DATABASE_URL",
+        "GATEWAY_DOMAINS",
+        "GATEWAY_PG_SCHEMA_PREFIX",
+    ] {
         assert!(help.contains(var), "--help does not mention {var}");
         assert!(example.contains(var), ".env.example does not mention {var}");
     }
@@ -35,15 +42,25 @@ fn help_documents_every_variable() {
 fn migrate_creates_one_sqlite_file_per_domain_and_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let first = gateway(&["migrate"], dir.path());
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let stdout = String::from_utf8(first.stdout).unwrap();
     for domain in erd::domain_names() {
-        assert!(stdout.contains(&format!("{domain}: 1 migration(s) applied")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("{domain}: 1 migration(s) applied")),
+            "{stdout}"
+        );
         assert!(dir.path().join(format!("{domain}.sqlite")).exists());
     }
     let again = gateway(&["migrate", "gans"], dir.path());
     assert!(again.status.success());
-    assert_eq!(String::from_utf8(again.stdout).unwrap(), "gans: 0 migration(s) applied\n");
+    assert_eq!(
+        String::from_utf8(again.stdout).unwrap(),
+        "gans: 0 migration(s) applied\n"
+    );
 }
 
 #[test]
@@ -56,7 +73,10 @@ fn erd_prints_the_live_model_as_mermaid() {
     let model = erd::load("iaso").unwrap();
     assert_eq!(diagram.entities.len(), model.entities.len());
     assert!(text.contains("    OrgUnit }o--o| OrgUnit : parent\n"));
-    assert!(text.contains("text password \"secret\""), "secrets are marked in the printed model");
+    assert!(
+        text.contains("text password \"secret\""),
+        "secrets are marked in the printed model"
+    );
 }
 
 #[test]
@@ -74,5 +94,9 @@ fn unknown_domains_are_refused_clearly() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8(out.stderr).unwrap().contains("unknown domain `nope` in GATEWAY_DOMAINS"));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("unknown domain `nope` in GATEWAY_DOMAINS")
+    );
 }

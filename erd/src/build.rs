@@ -241,7 +241,7 @@ pub fn build(
             .map_err(|e: toml::de::Error| oerr(format!("[entity.{key}]: {}", e.message())))?;
         overlays.insert(key.clone(), parsed);
     }
-    for (table, _) in &overlay.domain.exclude {
+    for table in overlay.domain.exclude.keys() {
         if diagram.entity(table).is_none() {
             return Err(oerr(format!(
                 "[domain] exclude names `{table}`, which the ERD does not have"

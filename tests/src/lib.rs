@@ -14,7 +14,9 @@ use std::path::PathBuf;
 
 use gateway::config::Config;
 use gateway::server::AppState;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, FromQueryResult, Statement};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DbBackend, FromQueryResult, Statement,
+};
 use secrecy::SecretString;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -66,7 +68,9 @@ impl TestDb {
         if backend == Backend::Postgres {
             let url = postgres_url()?;
             let prefix = format!("t{}_", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-            schemas = erd::domain_names().map(|d| format!("{prefix}{d}")).collect();
+            schemas = erd::domain_names()
+                .map(|d| format!("{prefix}{d}"))
+                .collect();
             config.database_url = Some(SecretString::from(url));
             config.pg_schema_prefix = prefix;
         }
@@ -97,18 +101,29 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(url) = self.config.database_url.as_ref().map(|u| secrecy::ExposeSecret::expose_secret(u).to_string())
+        let Some(url) = self
+            .config
+            .database_url
+            .as_ref()
+            .map(|u| secrecy::ExposeSecret::expose_secret(u).to_string())
         else {
             return;
         };
         let schemas = std::mem::take(&mut self.schemas);
         // Drop runs inside the test's runtime: clean up on a thread of its own.
         let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
                 if let Ok(db) = Database::connect(url).await {
                     for schema in schemas {
-                        let _ = db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;
+                        let _ = db
+                            .execute_unprepared(&format!(
+                                "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                            ))
+                            .await;
                     }
                     let _ = db.close().await;
                 }
@@ -150,14 +165,22 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let response = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         (status, response.text().await.unwrap())
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
         let (status, body) = self.get(path).await;
-        (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(Value::String(body)),
+        )
     }
 }
 
@@ -165,7 +188,10 @@ impl TestApp {
 /// database itself.
 pub async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<Value> {
     let backend = db.get_database_backend();
-    let results = db.query_all_raw(Statement::from_string(backend, sql.to_string())).await.unwrap();
+    let results = db
+        .query_all_raw(Statement::from_string(backend, sql.to_string()))
+        .await
+        .unwrap();
     results
         .iter()
         .map(|row| sea_orm::JsonValue::from_query_result(row, "").unwrap())

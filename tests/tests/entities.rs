@@ -6,13 +6,15 @@
 
 use chrono::{TimeZone, Utc};
 use entity::iaso::{
-    account, data_source, form, group, group_org_units, instance, org_unit, org_unit_type, project, sea_orm_active_enums as iaso_enums,
-    source_version,
+    account, data_source, form, group, group_org_units, instance, org_unit, org_unit_type, project,
+    sea_orm_active_enums as iaso_enums, source_version,
 };
 use entity::types::StringList;
 use gateway_tests::{Backend, TestDb, on_both_backends};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait, NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait, NotSet, Set,
+};
 use serde_json::json;
 
 /// A country with one region, in its own account and source.
@@ -98,7 +100,9 @@ async fn pyramid(db: &DatabaseConnection) -> Pyramid {
         aliases: Set(Some(StringList(vec!["Alias One".into(), "Deux".into()]))),
         sub_source: Set(None),
         source_ref: Set(Some(format!("ref-{name}"))),
-        geom: Set(Some(json!({"type": "MultiPolygon", "coordinates": [[[[1.0, 2.0], [3.0, 4.0], [5.0, 2.0], [1.0, 2.0]]]]}))),
+        geom: Set(Some(
+            json!({"type": "MultiPolygon", "coordinates": [[[[1.0, 2.0], [3.0, 4.0], [5.0, 2.0], [1.0, 2.0]]]]}),
+        )),
         simplified_geom: Set(None),
         catchment: Set(None),
         geom_ref: Set(None),
@@ -124,20 +128,38 @@ async fn pyramid(db: &DatabaseConnection) -> Pyramid {
 }
 
 async fn iaso_columns_and_relations_round_trip(backend: Backend) {
-    let Some(test) = TestDb::new(backend, &[]) else { return };
+    let Some(test) = TestDb::new(backend, &[]) else {
+        return;
+    };
     let db = test.migrated("iaso").await;
     let p = pyramid(&db).await;
 
     // Every column type comes back as it went in.
-    let read = org_unit::Entity::find_by_id(p.region.id).one(&db).await.unwrap().unwrap();
+    let read = org_unit::Entity::find_by_id(p.region.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read, p.region);
-    assert_eq!(read.aliases, Some(StringList(vec!["Alias One".into(), "Deux".into()])));
-    assert_eq!(read.location.as_ref().unwrap()["coordinates"][0], json!(4.35));
+    assert_eq!(
+        read.aliases,
+        Some(StringList(vec!["Alias One".into(), "Deux".into()]))
+    );
+    assert_eq!(
+        read.location.as_ref().unwrap()["coordinates"][0],
+        json!(4.35)
+    );
 
     // Belongs-to, has-many and many-to-many through the generated relations.
     // OrgUnit relates to itself twice (parent, children), so it has no
     // `Related<Self>`: the relation enum gives each path.
-    let parent = p.region.find_linked(Via(org_unit::Relation::Parent)).one(&db).await.unwrap().unwrap();
+    let parent = p
+        .region
+        .find_linked(Via(org_unit::Relation::Parent))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(parent.id, p.country.id);
     let children = p
         .country
@@ -145,8 +167,17 @@ async fn iaso_columns_and_relations_round_trip(backend: Backend) {
         .all(&db)
         .await
         .unwrap();
-    assert_eq!(children.iter().map(|c| c.id).collect::<Vec<_>>(), vec![p.region.id]);
-    let version = p.region.find_related(source_version::Entity).one(&db).await.unwrap().unwrap();
+    assert_eq!(
+        children.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![p.region.id]
+    );
+    let version = p
+        .region
+        .find_related(source_version::Entity)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(version.id, p.version.id);
 
     let now = Utc.with_ymd_and_hms(2026, 11, 21, 10, 30, 0).unwrap();
@@ -173,8 +204,16 @@ async fn iaso_columns_and_relations_round_trip(backend: Backend) {
     }
     let members = g.find_related(org_unit::Entity).all(&db).await.unwrap();
     assert_eq!(members.len(), 2);
-    let groups = p.region.find_linked(org_unit::GroupsLink).all(&db).await.unwrap();
-    assert_eq!(groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), vec!["Urban"]);
+    let groups = p
+        .region
+        .find_linked(org_unit::GroupsLink)
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        vec!["Urban"]
+    );
 
     // Decimal, JSON, timestamps with time zone, enums.
     let f = form::ActiveModel {
@@ -188,7 +227,9 @@ async fn iaso_columns_and_relations_round_trip(backend: Backend) {
         location_field: Set(None),
         correlation_field: Set(None),
         correlatable: Set(false),
-        possible_fields: Set(Some(json!([{"name": "age", "label": "Age", "type": "integer"}]))),
+        possible_fields: Set(Some(
+            json!([{"name": "age", "label": "Age", "type": "integer"}]),
+        )),
         period_type: Set(Some(iaso_enums::PeriodType::QuarterNov)),
         single_per_period: Set(true),
         periods_before_allowed: Set(1),
@@ -230,11 +271,19 @@ async fn iaso_columns_and_relations_round_trip(backend: Backend) {
     .insert(&db)
     .await
     .unwrap();
-    let read = instance::Entity::find_by_id(submitted.id).one(&db).await.unwrap().unwrap();
+    let read = instance::Entity::find_by_id(submitted.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read.accuracy, Some(Decimal::new(1250, 2)));
     assert_eq!(read.created_at, now);
     assert_eq!(read.correlation_id, Some(9_007_199_254_740_993));
-    let read_form = form::Entity::find_by_id(f.id).one(&db).await.unwrap().unwrap();
+    let read_form = form::Entity::find_by_id(f.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read_form, f);
     assert_eq!(p.account.name, "Ministry of Health");
 }
@@ -253,7 +302,9 @@ impl sea_orm::Linked for Via {
 }
 
 async fn the_database_enforces_keys_and_enums(backend: Backend) {
-    let Some(test) = TestDb::new(backend, &[]) else { return };
+    let Some(test) = TestDb::new(backend, &[]) else {
+        return;
+    };
     let db = test.migrated("iaso").await;
     let p = pyramid(&db).await;
 
@@ -262,12 +313,18 @@ async fn the_database_enforces_keys_and_enums(backend: Backend) {
     orphan.id = NotSet;
     orphan.uuid = Set(None);
     orphan.version_id = Set(999_999);
-    assert!(orphan.insert(&db).await.is_err(), "an org unit in a missing version was stored");
+    assert!(
+        orphan.insert(&db).await.is_err(),
+        "an org unit in a missing version was stored"
+    );
 
     // A duplicate unique key.
     let mut twin: org_unit::ActiveModel = p.region.clone().into();
     twin.id = NotSet;
-    assert!(twin.insert(&db).await.is_err(), "a duplicate org unit uuid was stored");
+    assert!(
+        twin.insert(&db).await.is_err(),
+        "a duplicate org unit uuid was stored"
+    );
 
     // A value outside the enum.
     let bad = db
@@ -277,13 +334,19 @@ async fn the_database_enforces_keys_and_enums(backend: Backend) {
         ))
         .await;
     assert!(bad.is_err(), "an unknown validation status was stored");
-    let kept = org_unit::Entity::find_by_id(p.region.id).one(&db).await.unwrap().unwrap();
+    let kept = org_unit::Entity::find_by_id(p.region.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(kept.validation_status, iaso_enums::ValidationStatus::Valid);
 }
 
 async fn secrets_are_never_serialized(backend: Backend) {
     use entity::opentalk::{room as rooms, tariff as tariffs, tenant as tenants, user as users};
-    let Some(test) = TestDb::new(backend, &[]) else { return };
+    let Some(test) = TestDb::new(backend, &[]) else {
+        return;
+    };
     let db = test.migrated("opentalk").await;
     let now = Utc::now();
     let tenant = tenants::ActiveModel {
@@ -324,7 +387,9 @@ async fn secrets_are_never_serialized(backend: Backend) {
         lastname: Set(None),
         oidc_sub: Set("sub-1".into()),
         phone: Set(None),
-        tariff_status: Set(Some(entity::opentalk::sea_orm_active_enums::TariffStatus::Paid)),
+        tariff_status: Set(Some(
+            entity::opentalk::sea_orm_active_enums::TariffStatus::Paid,
+        )),
         title: Set(None),
     }
     .insert(&db)
@@ -345,16 +410,28 @@ async fn secrets_are_never_serialized(backend: Backend) {
     .unwrap();
     assert_eq!(room.password.as_deref(), Some("hunter2"));
     let serialized = serde_json::to_value(&room).unwrap();
-    assert!(serialized.get("password").is_none(), "the room password was serialized: {serialized}");
-    let secret_names: Vec<String> = rooms::SECRET_COLUMNS.iter().map(|c| sea_orm::IdenStatic::as_str(c).to_string()).collect();
+    assert!(
+        serialized.get("password").is_none(),
+        "the room password was serialized: {serialized}"
+    );
+    let secret_names: Vec<String> = rooms::SECRET_COLUMNS
+        .iter()
+        .map(|c| sea_orm::IdenStatic::as_str(c).to_string())
+        .collect();
     assert_eq!(secret_names, vec!["password"]);
-    let read = users::Entity::find_by_id(user.id).one(&db).await.unwrap().unwrap();
+    let read = users::Entity::find_by_id(user.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read, user);
 }
 
 async fn chat_ids_wider_than_32_bits(backend: Backend) {
     use entity::gans::{credit, gans, user};
-    let Some(test) = TestDb::new(backend, &[]) else { return };
+    let Some(test) = TestDb::new(backend, &[]) else {
+        return;
+    };
     let db = test.migrated("gans").await;
     let id = 5_000_000_000_i64;
     let sender = user::ActiveModel {

@@ -6,9 +6,14 @@ use gateway_tests::{Backend, TestApp, on_both_backends};
 use serde_json::json;
 
 async fn health_and_readiness(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend, &["iaso", "gans"]).await else { return };
+    let Some(app) = TestApp::spawn(backend, &["iaso", "gans"]).await else {
+        return;
+    };
     assert_eq!(app.get("/healthz").await, (200, "ok".to_string()));
-    assert_eq!(app.get_json("/readyz").await, (200, json!({ "status": "ready" })));
+    assert_eq!(
+        app.get_json("/readyz").await,
+        (200, json!({ "status": "ready" }))
+    );
     let (status, _) = app.get("/no/such/page").await;
     assert_eq!(status, 404);
 }

@@ -45,7 +45,11 @@ async fn live_schema(db: &DatabaseConnection, backend: Backend) -> LiveSchema {
     let mut live = LiveSchema::default();
     match backend {
         Backend::Sqlite => {
-            let tables = rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").await;
+            let tables = rows(
+                db,
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .await;
             for t in tables {
                 let table = text(&t, "name");
                 let mut pk = Vec::new();
@@ -63,14 +67,22 @@ async fn live_schema(db: &DatabaseConnection, backend: Backend) -> LiveSchema {
                         pk.push((in_pk, name.clone()));
                     }
                     // SQLite reports an INTEGER PRIMARY KEY as nullable.
-                    live.columns.entry(table.clone()).or_default().insert(name, !notnull && in_pk == 0);
+                    live.columns
+                        .entry(table.clone())
+                        .or_default()
+                        .insert(name, !notnull && in_pk == 0);
                 }
                 pk.sort();
                 if !pk.is_empty() {
-                    live.unique.insert((table.clone(), pk.into_iter().map(|(_, n)| n).collect()));
+                    live.unique
+                        .insert((table.clone(), pk.into_iter().map(|(_, n)| n).collect()));
                 }
                 for fk in rows(db, &format!("PRAGMA foreign_key_list(\"{table}\")")).await {
-                    live.foreign_keys.insert((table.clone(), text(&fk, "from"), text(&fk, "table")));
+                    live.foreign_keys.insert((
+                        table.clone(),
+                        text(&fk, "from"),
+                        text(&fk, "table"),
+                    ));
                 }
                 for index in rows(db, &format!("SELECT name, \"unique\" || '' AS \"unique\" FROM pragma_index_list('{table}')")).await {
                     let name = text(&index, "name");
@@ -110,7 +122,8 @@ async fn live_schema(db: &DatabaseConnection, backend: Backend) -> LiveSchema {
             )
             .await
             {
-                live.foreign_keys.insert((text(&fk, "tbl"), text(&fk, "col"), text(&fk, "ftbl")));
+                live.foreign_keys
+                    .insert((text(&fk, "tbl"), text(&fk, "col"), text(&fk, "ftbl")));
             }
             for index in rows(
                 db,
@@ -136,7 +149,11 @@ async fn live_schema(db: &DatabaseConnection, backend: Backend) -> LiveSchema {
 }
 
 /// Compares one migrated domain with its model; returns what was checked.
-async fn assert_domain_matches_model(db: &DatabaseConnection, backend: Backend, name: &str) -> (usize, usize, usize) {
+async fn assert_domain_matches_model(
+    db: &DatabaseConnection,
+    backend: Backend,
+    name: &str,
+) -> (usize, usize, usize) {
     let model = erd::load(name).unwrap();
     let live = live_schema(db, backend).await;
     let mut problems = Vec::new();
@@ -150,7 +167,10 @@ async fn assert_domain_matches_model(db: &DatabaseConnection, backend: Backend, 
         let expected: BTreeSet<&str> = entity.columns.iter().map(|c| c.name.as_str()).collect();
         let actual: BTreeSet<&str> = columns.keys().map(String::as_str).collect();
         if expected != actual {
-            problems.push(format!("{}: columns {actual:?}, model {expected:?}", entity.table));
+            problems.push(format!(
+                "{}: columns {actual:?}, model {expected:?}",
+                entity.table
+            ));
         }
         for column in &entity.columns {
             let pk = entity.primary_key.contains(&column.name);
@@ -158,29 +178,61 @@ async fn assert_domain_matches_model(db: &DatabaseConnection, backend: Backend, 
                 && !pk
                 && nullable != column.nullable
             {
-                problems.push(format!("{}.{}: nullable {nullable}, model {}", entity.table, column.name, column.nullable));
+                problems.push(format!(
+                    "{}.{}: nullable {nullable}, model {}",
+                    entity.table, column.name, column.nullable
+                ));
             }
         }
         for relation in &entity.relations {
-            if let RelationKind::BelongsTo { column, enforced: true, .. } = &relation.kind {
+            if let RelationKind::BelongsTo {
+                column,
+                enforced: true,
+                ..
+            } = &relation.kind
+            {
                 let target = &model.entity(&relation.target).unwrap().table;
                 fks += 1;
-                if !live.foreign_keys.contains(&(entity.table.clone(), column.clone(), target.clone())) {
-                    problems.push(format!("FK {}.{column} → {target} is missing", entity.table));
+                if !live.foreign_keys.contains(&(
+                    entity.table.clone(),
+                    column.clone(),
+                    target.clone(),
+                )) {
+                    problems.push(format!(
+                        "FK {}.{column} → {target} is missing",
+                        entity.table
+                    ));
                 }
             }
         }
         let mut expected_unique = vec![entity.primary_key.clone()];
-        expected_unique.extend(entity.indexes.iter().filter(|i| i.unique).map(|i| i.columns.clone()));
+        expected_unique.extend(
+            entity
+                .indexes
+                .iter()
+                .filter(|i| i.unique)
+                .map(|i| i.columns.clone()),
+        );
         for cols in expected_unique {
             uniques += 1;
             if !live.unique.contains(&(entity.table.clone(), cols.clone())) {
-                problems.push(format!("unique key {}({}) is missing", entity.table, cols.join(", ")));
+                problems.push(format!(
+                    "unique key {}({}) is missing",
+                    entity.table,
+                    cols.join(", ")
+                ));
             }
         }
         for index in entity.indexes.iter().filter(|i| !i.unique) {
-            if !live.indexes.contains(&(entity.table.clone(), index.columns.clone())) {
-                problems.push(format!("index {}({}) is missing", entity.table, index.columns.join(", ")));
+            if !live
+                .indexes
+                .contains(&(entity.table.clone(), index.columns.clone()))
+            {
+                problems.push(format!(
+                    "index {}({}) is missing",
+                    entity.table,
+                    index.columns.join(", ")
+                ));
             }
         }
     }
@@ -190,22 +242,32 @@ async fn assert_domain_matches_model(db: &DatabaseConnection, backend: Backend, 
             problems.push(format!("table {table} is not in the model"));
         }
     }
-    assert!(problems.is_empty(), "{name} on {backend:?}:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{name} on {backend:?}:\n{}",
+        problems.join("\n")
+    );
     (tables, fks, uniques)
 }
 
 async fn every_domain_migrates_to_its_model(backend: Backend) {
-    let Some(test) = TestDb::new(backend, &[]) else { return };
+    let Some(test) = TestDb::new(backend, &[]) else {
+        return;
+    };
     for name in erd::domain_names() {
         let db = test.migrated(name).await;
         let (tables, fks, uniques) = assert_domain_matches_model(&db, backend, name).await;
-        println!("{name} on {backend:?}: {tables} tables, {fks} foreign keys, {uniques} unique keys match the model");
+        println!(
+            "{name} on {backend:?}: {tables} tables, {fks} foreign keys, {uniques} unique keys match the model"
+        );
         assert!(tables > 0 && fks > 0);
     }
 }
 
 async fn migrating_twice_is_a_no_op(backend: Backend) {
-    let Some(test) = TestDb::new(backend, &[]) else { return };
+    let Some(test) = TestDb::new(backend, &[]) else {
+        return;
+    };
     for name in erd::domain_names() {
         let db = test.migrated(name).await;
         assert_eq!(migration::pending(&db, name).await.unwrap(), 0);
@@ -220,21 +282,33 @@ async fn migrating_twice_is_a_no_op(backend: Backend) {
 /// Subtree queries are prefix queries on `org_unit.path`, and uploads look
 /// instances up by uuid: both are served by an index.
 async fn path_and_uuid_are_indexed(backend: Backend) {
-    let Some(test) = TestDb::new(backend, &[]) else { return };
+    let Some(test) = TestDb::new(backend, &[]) else {
+        return;
+    };
     let db = test.migrated("iaso").await;
     let live = live_schema(&db, backend).await;
-    assert!(live.unique.contains(&("instance".into(), vec!["uuid".into()])));
-    assert!(live.unique.contains(&("org_unit".into(), vec!["path".into()])));
+    assert!(
+        live.unique
+            .contains(&("instance".into(), vec!["uuid".into()]))
+    );
+    assert!(
+        live.unique
+            .contains(&("org_unit".into(), vec!["path".into()]))
+    );
     let plan: Vec<String> = match backend {
-        Backend::Sqlite => rows(&db, "EXPLAIN QUERY PLAN SELECT id FROM org_unit WHERE path GLOB '1.2.*'")
-            .await
-            .iter()
-            .map(|r| text(r, "detail"))
-            .collect(),
+        Backend::Sqlite => rows(
+            &db,
+            "EXPLAIN QUERY PLAN SELECT id FROM org_unit WHERE path GLOB '1.2.*'",
+        )
+        .await
+        .iter()
+        .map(|r| text(r, "detail"))
+        .collect(),
         Backend::Postgres => {
             let defs = rows(&db, "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'org_unit'").await;
             assert!(
-                defs.iter().any(|d| text(d, "indexdef").contains("text_pattern_ops")),
+                defs.iter()
+                    .any(|d| text(d, "indexdef").contains("text_pattern_ops")),
                 "no pattern index on org_unit.path: {defs:?}"
             );
             // The planner would scan an empty table: ask what it does when
@@ -242,14 +316,26 @@ async fn path_and_uuid_are_indexed(backend: Backend) {
             let mut plan = Vec::new();
             let tx_sql = "SET enable_seqscan = off";
             rows(&db, tx_sql).await;
-            for r in rows(&db, "EXPLAIN SELECT id FROM org_unit WHERE path LIKE '1.2.%'").await {
+            for r in rows(
+                &db,
+                "EXPLAIN SELECT id FROM org_unit WHERE path LIKE '1.2.%'",
+            )
+            .await
+            {
                 plan.push(text(&r, "QUERY PLAN"));
             }
             rows(&db, "RESET enable_seqscan").await;
             plan
         }
     };
-    assert!(plan.iter().any(|line| line.contains("idx_org_unit_path")), "subtree query plan does not use the path index: {plan:?}");
+    assert!(
+        plan.iter().any(|line| line.contains("idx_org_unit_path")),
+        "subtree query plan does not use the path index: {plan:?}"
+    );
 }
 
-on_both_backends!(every_domain_migrates_to_its_model, migrating_twice_is_a_no_op, path_and_uuid_are_indexed);
+on_both_backends!(
+    every_domain_migrates_to_its_model,
+    migrating_twice_is_a_no_op,
+    path_and_uuid_are_indexed
+);

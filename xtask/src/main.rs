@@ -178,6 +178,11 @@ fn compare_tree(files: &BTreeMap<PathBuf, String>, base: &Path) -> Result<Vec<St
     Ok(drift)
 }
 
+/// `m20261121_000001_name.rs`: a dated migration file.
+fn is_migration_file(name: &str) -> bool {
+    name.len() > 10 && name.starts_with('m') && name[1..9].chars().all(|c| c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,9 +242,4 @@ mod tests {
             .max_by_key(String::len)
             .unwrap_or_default()
     }
-}
-
-/// `m20261121_000001_name.rs`: a dated migration file.
-fn is_migration_file(name: &str) -> bool {
-    name.len() > 10 && name.starts_with('m') && name[1..9].chars().all(|c| c.is_ascii_digit())
 }
