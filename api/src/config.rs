@@ -74,6 +74,47 @@ pub struct Config {
     )]
     pub db_max_connections: u32,
 
+    /// Serve GraphiQL from this folder (filled by `cargo xtask
+    /// graphiql-assets`) instead of a CDN, for air-gapped deployments.
+    #[arg(long, env = "GATEWAY_GRAPHIQL_ASSETS", global = true)]
+    pub graphiql_assets: Option<PathBuf>,
+
+    /// Load the demo data set into empty databases. Defaults to on for the
+    /// embedded SQLite databases and off on PostgreSQL.
+    #[arg(long, env = "GATEWAY_DEMO_DATA", global = true)]
+    pub demo_data: Option<bool>,
+
+    /// Deepest nesting of a query.
+    #[arg(long, env = "GATEWAY_MAX_DEPTH", default_value_t = 10, global = true)]
+    pub max_depth: usize,
+
+    /// Most fields a query may select, counting every nested field.
+    #[arg(
+        long,
+        env = "GATEWAY_MAX_COMPLEXITY",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub max_complexity: usize,
+
+    /// Rows of a page when a list is given neither `first` nor `last`.
+    #[arg(
+        long,
+        env = "GATEWAY_DEFAULT_PAGE_SIZE",
+        default_value_t = 100,
+        global = true
+    )]
+    pub default_page_size: u64,
+
+    /// Largest `first` or `last` a list accepts.
+    #[arg(
+        long,
+        env = "GATEWAY_MAX_PAGE_SIZE",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_page_size: u64,
+
     /// Log JSON lines instead of text. `RUST_LOG` sets the filter
     /// (`RUST_LOG=sqlx::query=debug` logs every SQL statement).
     #[arg(long, env = "GATEWAY_LOG_JSON", global = true)]
@@ -90,6 +131,16 @@ pub enum Command {
         /// Only this domain.
         domain: Option<String>,
     },
+    /// Write each domain's GraphQL SDL: iaso to `schema.graphql`, the
+    /// others to `schemas/<domain>.graphql`.
+    Schema {
+        /// The folder to write into.
+        #[arg(long, default_value = ".")]
+        out_dir: PathBuf,
+        /// Write nothing; fail if a file differs from the built schema.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print a domain's live model as a mermaid erDiagram.
     Erd {
         /// The domain, e.g. `iaso`.
@@ -98,6 +149,23 @@ pub enum Command {
 }
 
 impl Config {
+    /// The query limits.
+    pub fn limits(&self) -> crate::engine::Limits {
+        crate::engine::Limits {
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            page: crate::engine::pagination::PageLimits {
+                default_size: self.default_page_size,
+                max_size: self.max_page_size,
+            },
+        }
+    }
+
+    /// Whether empty databases get the demo data.
+    pub fn demo_data_enabled(&self) -> bool {
+        self.demo_data.unwrap_or(self.database_url.is_none())
+    }
+
     /// The mounted domains, in the order the gateway knows them, after
     /// checking every requested name.
     pub fn mounted_domains(&self) -> anyhow::Result<Vec<&'static str>> {

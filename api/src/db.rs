@@ -39,6 +39,24 @@ pub fn location(config: &Config, domain: &str) -> anyhow::Result<Location> {
     }
 }
 
+/// Opens the pool of one domain, with a counter of the SQL statements it
+/// runs (tests assert it; `RUST_LOG=sqlx::query=debug` logs them).
+pub async fn connect_counted(
+    config: &Config,
+    domain: &str,
+) -> anyhow::Result<(
+    DatabaseConnection,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+)> {
+    let mut db = connect(config, domain).await?;
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let c = counter.clone();
+    db.set_metric_callback(move |_| {
+        c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    Ok((db, counter))
+}
+
 /// Opens the pool of one domain, creating its SQLite file or PostgreSQL
 /// schema when missing.
 pub async fn connect(config: &Config, domain: &str) -> anyhow::Result<DatabaseConnection> {

@@ -1,15 +1,24 @@
-//! The gateway: configuration, database connections, the HTTP server and the
-//! CLI commands. `main.rs` only parses the command line and calls [`run`].
+//! The gateway: configuration, database connections, the schema engine, the
+//! HTTP server and the CLI commands. `main.rs` only parses the command line
+//! and calls [`run`].
 
 pub mod config;
 pub mod db;
+pub mod demo;
+pub mod engine;
+pub mod error;
 pub mod server;
+pub mod web;
+
+use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 
 use crate::config::{Cli, Command, Config};
 use crate::server::{AppState, MountedDomain};
+use crate::web::GraphiqlAssets;
 
 /// Runs one CLI command to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -41,6 +50,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Schema { out_dir, check } => {
+            let mut stale = Vec::new();
+            for domain in erd::domain_names() {
+                let path = out_dir.join(sdl_path(domain));
+                let sdl = domain_sdl(domain)?;
+                if check {
+                    if std::fs::read_to_string(&path).ok().as_deref() != Some(sdl.as_str()) {
+                        stale.push(path.display().to_string());
+                    }
+                } else {
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                    std::fs::write(&path, sdl)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("wrote {}", path.display());
+                }
+            }
+            if !stale.is_empty() {
+                bail!(
+                    "SDL differs from the built schema: {} (run `gateway schema`)",
+                    stale.join(", ")
+                );
+            }
+            Ok(())
+        }
         Command::Erd { domain } => {
             let model = erd::load(&domain)?;
             print!("{}", erd::to_mermaid(&model));
@@ -49,13 +84,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Where a domain's SDL is checked in, relative to the repository root.
+pub fn sdl_path(domain: &str) -> std::path::PathBuf {
+    if domain == "iaso" {
+        Path::new("schema.graphql").to_path_buf()
+    } else {
+        Path::new("schemas").join(format!("{domain}.graphql"))
+    }
+}
+
+/// A domain's SDL, built without a database.
+pub fn domain_sdl(domain: &str) -> anyhow::Result<String> {
+    let model = Arc::new(engine::Model::build(&erd::load(domain)?).map_err(anyhow::Error::msg)?);
+    let schema = engine::build(model, engine::Limits::default())?;
+    Ok(schema.sdl())
+}
+
 /// Connects and prepares every mounted domain. On the embedded SQLite
 /// default, pending migrations are applied; on PostgreSQL, migrations are an
 /// explicit step and a pending one stops the start.
 pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
+    let limits = config.limits();
     let mut domains = Vec::new();
     for name in config.mounted_domains()? {
-        let db = db::connect(config, name).await?;
+        let (db, statements) = db::connect_counted(config, name).await?;
         let pending = migration::pending(&db, name).await?;
         if pending > 0 {
             if config.database_url.is_some() {
@@ -70,10 +122,30 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
                 "migrated the embedded database"
             );
         }
-        domains.push(MountedDomain { name, db });
+        if config.demo_data_enabled() && demo::load_if_empty(name, &db).await? {
+            tracing::info!(domain = name, "loaded the demo data");
+        }
+        let model = Arc::new(engine::Model::build(&erd::load(name)?).map_err(anyhow::Error::msg)?);
+        let schema = engine::build(model.clone(), limits)
+            .with_context(|| format!("building the {name} schema"))?;
+        domains.push(MountedDomain {
+            name,
+            db,
+            model,
+            schema,
+            statements,
+        });
     }
+    let graphiql = match &config.graphiql_assets {
+        Some(_) => GraphiqlAssets::Local {
+            base: "/assets".into(),
+        },
+        None => GraphiqlAssets::Cdn,
+    };
     Ok(AppState {
-        domains: std::sync::Arc::new(domains),
+        domains: Arc::new(domains),
+        limits,
+        graphiql: Arc::new(graphiql),
     })
 }
 
@@ -83,9 +155,12 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let names: Vec<&str> = state.domains.iter().map(|d| d.name).collect();
-    tracing::info!(listen = %config.listen, domains = ?names, "gateway listening");
-    axum::serve(listener, server::router(state))
-        .with_graceful_shutdown(server::shutdown_signal())
-        .await
-        .context("serving HTTP")
+    tracing::info!(listen = %config.listen, domains = ?names, "gateway listening; GraphiQL at /graphiql");
+    axum::serve(
+        listener,
+        server::router(state, config.graphiql_assets.clone()),
+    )
+    .with_graceful_shutdown(server::shutdown_signal())
+    .await
+    .context("serving HTTP")
 }

@@ -1,11 +1,18 @@
 //! The HTTP server: the router the tests reuse, and graceful shutdown.
+//!
+//! Each domain is mounted at `/<domain>/graphql` with GraphiQL at
+//! `/<domain>/graphiql`; the default domain (iaso when mounted) is also at
+//! `/graphql` and `/graphiql`; `/` links every domain.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::extract::State;
+use async_graphql::{Response as GqlResponse, ServerError, Value as GqlValue};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
@@ -15,26 +22,64 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// One mounted domain and its database.
-#[derive(Clone, Debug)]
+use crate::engine::{Limits, Model, RequestContext};
+use crate::web::{GraphiqlAssets, graphiql_html, landing_html};
+
+/// One mounted domain: its database, model and schema.
+#[derive(Clone)]
 pub struct MountedDomain {
     pub name: &'static str,
     pub db: DatabaseConnection,
+    pub model: Arc<Model>,
+    pub schema: async_graphql::dynamic::Schema,
+    /// SQL statements run on this domain's pool since start.
+    pub statements: Arc<AtomicU64>,
 }
 
-#[derive(Clone, Debug)]
+impl MountedDomain {
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Clone)]
 pub struct AppState {
     pub domains: Arc<Vec<MountedDomain>>,
+    pub limits: Limits,
+    pub graphiql: Arc<GraphiqlAssets>,
+}
+
+impl AppState {
+    pub fn domain(&self, name: &str) -> Option<&MountedDomain> {
+        self.domains.iter().find(|d| d.name == name)
+    }
+
+    /// The domain served at `/graphql`: iaso when mounted, else the first.
+    pub fn default_domain(&self) -> Option<&MountedDomain> {
+        self.domain("iaso").or_else(|| self.domains.first())
+    }
 }
 
 /// Largest request body accepted, in bytes.
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+pub fn router(state: AppState, assets_dir: Option<std::path::PathBuf>) -> Router {
+    let mut router = Router::new()
+        .route("/", get(landing))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/graphql", get(default_graphql).post(default_graphql))
+        .route("/graphiql", get(default_graphiql))
+        .route(
+            "/{domain}/graphql",
+            get(domain_graphql).post(domain_graphql),
+        )
+        .route("/{domain}/graphiql", get(domain_graphiql));
+    if let Some(dir) = assets_dir {
+        router = router.nest_service("/assets", tower_http::services::ServeDir::new(dir));
+    }
+    router
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
@@ -44,6 +89,130 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         // The backstop: a panic becomes a 500, never a dropped connection.
         .layer(CatchPanicLayer::new())
+}
+
+/// Runs one GraphQL request against a domain, with loaders of its own.
+pub async fn execute(
+    domain: &MountedDomain,
+    limits: &Limits,
+    request: async_graphql::Request,
+) -> GqlResponse {
+    let request = request.data(RequestContext::new(domain.db.clone(), domain.model.clone()));
+    // Unconstrained: tokio's cooperative budget would otherwise force
+    // resolvers to yield mid-pass and split the loaders' batches. The
+    // request still yields at every database round trip.
+    let mut response = tokio::task::unconstrained(domain.schema.execute(request)).await;
+    code_errors(&mut response, limits);
+    response
+}
+
+/// Gives every error a code. Limit errors say which limit; parse and
+/// validation errors are the client's.
+fn code_errors(response: &mut GqlResponse, limits: &Limits) {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let code = match error.message.as_str() {
+            "Query is nested too deep." => {
+                error.message = format!(
+                    "the query is nested deeper than the limit of {}",
+                    limits.max_depth
+                );
+                "TOO_COMPLEX"
+            }
+            "Query is too complex." => {
+                error.message = format!(
+                    "the query selects more fields than the limit of {}",
+                    limits.max_complexity
+                );
+                "TOO_COMPLEX"
+            }
+            _ => "BAD_USER_INPUT",
+        };
+        set_code(error, code);
+    }
+}
+
+fn set_code(error: &mut ServerError, code: &str) {
+    let mut ext = error.extensions.take().unwrap_or_default();
+    ext.set("code", GqlValue::String(code.to_string()));
+    error.extensions = Some(ext);
+}
+
+async fn run(
+    state: &AppState,
+    domain: Option<&MountedDomain>,
+    request: GraphQLRequest,
+) -> Response {
+    match domain {
+        Some(d) => GraphQLResponse::from(execute(d, &state.limits, request.into_inner()).await).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({ "errors": [{ "message": "no such domain", "extensions": { "code": "NOT_FOUND" } }] })))
+            .into_response(),
+    }
+}
+
+async fn domain_graphql(
+    State(state): State<AppState>,
+    Path(domain): Path<String>,
+    request: GraphQLRequest,
+) -> Response {
+    run(&state, state.domain(&domain), request).await
+}
+
+async fn default_graphql(State(state): State<AppState>, request: GraphQLRequest) -> Response {
+    run(&state, state.default_domain(), request).await
+}
+
+fn graphiql_page(state: &AppState, domain: Option<&MountedDomain>, endpoint: String) -> Response {
+    match domain {
+        Some(d) => Html(graphiql_html(
+            &format!("{} · GraphiQL", d.name),
+            &endpoint,
+            &state.graphiql,
+        ))
+        .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such domain").into_response(),
+    }
+}
+
+async fn domain_graphiql(State(state): State<AppState>, Path(domain): Path<String>) -> Response {
+    graphiql_page(&state, state.domain(&domain), format!("/{domain}/graphql"))
+}
+
+async fn default_graphiql(State(state): State<AppState>) -> Response {
+    graphiql_page(&state, state.default_domain(), "/graphql".to_string())
+}
+
+/// A line about each domain, for the landing page.
+pub fn description(domain: &str) -> &'static str {
+    match domain {
+        "iaso" => {
+            "Geo-referenced data collection: org units, forms, submissions, teams and plannings"
+        }
+        "opentalk" => "Video conferencing: tenants, rooms, events and invites",
+        "placeos" => "Building automation: zones, systems, modules, drivers and settings",
+        "telemetry" => "IoT device monitoring: devices and their events",
+        "gans" => "Chat moderation bot: credits, stickers and warnings",
+        _ => "",
+    }
+}
+
+async fn landing(State(state): State<AppState>) -> Html<String> {
+    let mut domains: Vec<(&str, &str)> = state
+        .domains
+        .iter()
+        .map(|d| (d.name, description(d.name)))
+        .collect();
+    // The default domain first: the page says `/graphql` serves it.
+    if let Some(default) = state.default_domain() {
+        domains.sort_by_key(|(name, _)| *name != default.name);
+    }
+    Html(landing_html(&domains))
 }
 
 /// The process is up.

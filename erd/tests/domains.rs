@@ -95,3 +95,19 @@ fn printed_model_parses_back_to_the_same_entities_and_keys() {
         assert_eq!(parsed.relations.len(), fks, "{}", domain.name);
     }
 }
+
+/// A soft-delete timestamp is null while the row lives.
+#[test]
+fn soft_delete_timestamps_are_nullable() {
+    for domain in load_all().unwrap() {
+        for entity in &domain.entities {
+            if let Some(column) = entity.soft_delete().filter(|c| c.name == "deleted_at") {
+                assert!(
+                    column.nullable,
+                    "{}.{}.deleted_at must be nullable",
+                    domain.name, entity.name
+                );
+            }
+        }
+    }
+}

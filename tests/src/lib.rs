@@ -9,6 +9,8 @@
 // Test support: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod fixtures;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -62,6 +64,12 @@ impl TestDb {
             pg_schema_prefix: String::new(),
             domains: domains.iter().map(|d| d.to_string()).collect(),
             db_max_connections: 5,
+            graphiql_assets: None,
+            demo_data: Some(false),
+            max_depth: 10,
+            max_complexity: 1000,
+            default_page_size: 100,
+            max_page_size: 10_000,
             log_json: false,
         };
         let mut schemas = Vec::new();
@@ -145,14 +153,37 @@ impl TestApp {
     /// Starts the gateway with `domains` mounted; `None` where the backend
     /// is not available (see [`postgres_url`]).
     pub async fn spawn(backend: Backend, domains: &[&str]) -> Option<Self> {
-        let db = TestDb::new(backend, domains)?;
+        Self::spawn_with(backend, domains, |_| {}).await
+    }
+
+    /// Starts the gateway with the demo data loaded.
+    pub async fn spawn_with_demo(backend: Backend, domains: &[&str]) -> Option<Self> {
+        Self::spawn_with(backend, domains, |c| c.demo_data = Some(true)).await
+    }
+
+    /// Starts the gateway after `configure` has adjusted its configuration.
+    pub async fn spawn_with(
+        backend: Backend,
+        domains: &[&str],
+        configure: impl FnOnce(&mut Config),
+    ) -> Option<Self> {
+        // Server-side logs (internal errors) in the test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
+        let mut db = TestDb::new(backend, domains)?;
+        configure(&mut db.config);
         for domain in domains {
             db.migrated(domain).await;
         }
         let state = gateway::prepare(&db.config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = gateway::server::router(state.clone());
+        let router = gateway::server::router(state.clone(), db.config.graphiql_assets.clone());
         tokio::spawn(async move {
             axum::serve(listener, router).await.unwrap();
         });
@@ -173,6 +204,39 @@ impl TestApp {
             .unwrap();
         let status = response.status().as_u16();
         (status, response.text().await.unwrap())
+    }
+
+    /// Posts a GraphQL request to `/<domain>/graphql`; returns the whole
+    /// response body (`data` and `errors`).
+    pub async fn graphql(&self, domain: &str, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/{domain}/graphql", self.base))
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        response.json().await.unwrap()
+    }
+
+    /// As [`Self::graphql`], failing the test on any GraphQL error.
+    pub async fn data(&self, domain: &str, query: &str, variables: Value) -> Value {
+        let body = self.graphql(domain, query, variables).await;
+        assert!(
+            body.get("errors").is_none(),
+            "query failed: {body:#}\n{query}"
+        );
+        body["data"].clone()
+    }
+
+    /// SQL statements the domain's pool has run so far.
+    pub fn statements(&self, domain: &str) -> u64 {
+        self.state.domain(domain).unwrap().statement_count()
+    }
+
+    /// The domain's pool.
+    pub fn db(&self, domain: &str) -> &DatabaseConnection {
+        &self.state.domain(domain).unwrap().db
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, Value) {

@@ -1,8 +1,10 @@
 //! Developer tasks. `cargo xtask entities` regenerates the SeaORM entities
 //! from `erd/`; `cargo xtask new-migration <domain>` writes a domain's initial
-//! migration.
+//! migration; `cargo xtask graphiql-assets` installs GraphiQL's files for
+//! air-gapped deployments.
 
 mod entities;
+mod graphiql_assets;
 mod migration;
 
 use std::collections::BTreeMap;
@@ -34,6 +36,13 @@ enum Task {
         /// The date prefix (YYYYMMDD) of the migration's name.
         #[arg(long)]
         date: String,
+    },
+    /// Install GraphiQL's scripts and stylesheet (via npm) for serving them
+    /// without a CDN.
+    GraphiqlAssets {
+        /// The folder to copy the files into.
+        #[arg(long, default_value = "./data/graphiql-assets")]
+        dir: PathBuf,
     },
 }
 
@@ -83,6 +92,7 @@ fn main() -> Result<()> {
                 path.display()
             );
         }
+        Task::GraphiqlAssets { dir } => graphiql_assets::install(&dir)?,
     }
     Ok(())
 }

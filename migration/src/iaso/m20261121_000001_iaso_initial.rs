@@ -1628,11 +1628,7 @@ fn table_team(_sqlite: bool) -> TableCreateStatement {
                 .auto_increment()
                 .primary_key(),
         )
-        .col(
-            ColumnDef::new("deleted_at")
-                .timestamp_with_time_zone()
-                .not_null(),
-        )
+        .col(ColumnDef::new("deleted_at").timestamp_with_time_zone())
         .col(ColumnDef::new("name").text().not_null())
         .col(ColumnDef::new("description").text())
         .col(ColumnDef::new("path").text())

@@ -1,0 +1,290 @@
+//! `filter` arguments: and/or/not, comparisons on columns, text matching,
+//! and filters through belongs-to relations, compiled to one SQL condition.
+//! Secret columns have no filter: a filter on a password would be an oracle.
+
+use async_graphql::Value as GqlValue;
+use sea_orm::DbBackend;
+use sea_orm::sea_query::extension::postgres::PgExpr;
+use sea_orm::sea_query::{
+    Alias, BinOper, Condition, Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr,
+};
+
+use crate::engine::model::{ColumnInfo, Member, Model, RelKind, Scalar};
+use crate::engine::value::to_sql;
+use crate::error::{ApiError, ApiResult};
+
+/// Builds the condition of `filter` on `entity`, whose table is aliased
+/// `alias`. Nested relation filters use `alias_1`, `alias_2`, ...
+pub fn condition(
+    model: &Model,
+    backend: DbBackend,
+    entity: usize,
+    alias: &str,
+    filter: &GqlValue,
+    path: &str,
+) -> ApiResult<Condition> {
+    let GqlValue::Object(fields) = filter else {
+        return Ok(Condition::all());
+    };
+    let info = &model.entities[entity];
+    let mut all = Condition::all();
+    for (key, value) in fields {
+        let here = format!("{path}.{key}");
+        match key.as_str() {
+            "and" | "or" => {
+                let mut group = if key == "and" {
+                    Condition::all()
+                } else {
+                    Condition::any()
+                };
+                if let GqlValue::List(items) = value {
+                    for (i, item) in items.iter().enumerate() {
+                        group = group.add(condition(
+                            model,
+                            backend,
+                            entity,
+                            alias,
+                            item,
+                            &format!("{here}[{i}]"),
+                        )?);
+                    }
+                    if items.is_empty() && key == "or" {
+                        // No alternative holds.
+                        group = group.add(Expr::val(1).eq(0));
+                    }
+                }
+                all = all.add(group);
+            }
+            "not" => {
+                if !matches!(value, GqlValue::Null) {
+                    all = all.add(condition(model, backend, entity, alias, value, &here)?.not());
+                }
+            }
+            name => match info.members.get(name) {
+                Some(Member::Column(c)) => {
+                    let column = &info.columns[*c];
+                    let col = Expr::col((Alias::new(alias), Alias::new(&column.name)));
+                    all = all.add(column_condition(model, backend, column, col, value, &here)?);
+                }
+                Some(Member::Relation(r)) => {
+                    let relation = &info.relations[*r];
+                    let RelKind::BelongsTo { column } = relation.kind else {
+                        return Err(ApiError::bad_field(
+                            &here,
+                            format!("`{here}`: only belongs-to relations filter"),
+                        ));
+                    };
+                    if matches!(value, GqlValue::Null) {
+                        continue;
+                    }
+                    let target = &model.entities[relation.target];
+                    let target_pk = target.single_pk().ok_or_else(|| {
+                        ApiError::internal(format!("{} has no single key", target.name))
+                    })?;
+                    let inner_alias = format!("{alias}_{r}");
+                    let mut sub = Query::select();
+                    sub.column((
+                        Alias::new(&inner_alias),
+                        Alias::new(&target.columns[target_pk].name),
+                    ))
+                    .from_as(Alias::new(&target.table), Alias::new(&inner_alias))
+                    .cond_where(condition(
+                        model,
+                        backend,
+                        relation.target,
+                        &inner_alias,
+                        value,
+                        &here,
+                    )?);
+                    let fk = Expr::col((Alias::new(alias), Alias::new(&info.columns[column].name)));
+                    all = all.add(fk.in_subquery(sub));
+                }
+                None => {
+                    return Err(ApiError::bad_field(
+                        &here,
+                        format!("`{here}` is not a filterable field"),
+                    ));
+                }
+            },
+        }
+    }
+    Ok(all)
+}
+
+fn column_condition(
+    model: &Model,
+    backend: DbBackend,
+    column: &ColumnInfo,
+    col: Expr,
+    ops: &GqlValue,
+    path: &str,
+) -> ApiResult<Condition> {
+    let GqlValue::Object(ops) = ops else {
+        return Ok(Condition::all());
+    };
+    let insensitive = matches!(ops.get("caseInsensitive"), Some(GqlValue::Boolean(true)));
+    let mut all = Condition::all();
+    for (op, value) in ops {
+        let field = format!("{path}.{op}");
+        let one = |v: &GqlValue| to_sql(column, model, v, &field);
+        let folded = |e: SimpleExpr| -> SimpleExpr {
+            if insensitive {
+                Func::lower(e).into()
+            } else {
+                e
+            }
+        };
+        let cond: SimpleExpr = match (op.as_str(), value) {
+            ("caseInsensitive", _) => continue,
+            ("isNull", GqlValue::Boolean(true)) | ("eq", GqlValue::Null) => col.clone().is_null(),
+            ("isNull", GqlValue::Boolean(false)) | ("ne", GqlValue::Null) => {
+                col.clone().is_not_null()
+            }
+            ("isNull", GqlValue::Null) => continue,
+            (_, GqlValue::Null) => {
+                return Err(ApiError::bad_field(
+                    &field,
+                    format!("`{field}` cannot be null"),
+                ));
+            }
+            ("eq", v) => folded(col.clone()).eq(folded(Expr::val(one(v)?))),
+            ("ne", v) => folded(col.clone()).ne(folded(Expr::val(one(v)?))),
+            ("gt", v) => col.clone().gt(one(v)?),
+            ("gte", v) => col.clone().gte(one(v)?),
+            ("lt", v) => col.clone().lt(one(v)?),
+            ("lte", v) => col.clone().lte(one(v)?),
+            ("in" | "notIn", GqlValue::List(items)) => {
+                let values = items.iter().map(one).collect::<ApiResult<Vec<_>>>()?;
+                match (op.as_str(), values.is_empty()) {
+                    ("in", true) => Expr::val(1).eq(0),
+                    ("notIn", true) => continue,
+                    ("in", false) => col.clone().is_in(values),
+                    _ => col.clone().is_not_in(values),
+                }
+            }
+            ("contains", GqlValue::String(s)) if column.scalar == Scalar::StringList => {
+                list_contains(backend, col.clone(), s)
+            }
+            ("contains", GqlValue::String(s)) => text_match(
+                backend,
+                col.clone(),
+                &format!("%{}%", escape_like(s)),
+                insensitive,
+            ),
+            ("startsWith", GqlValue::String(s)) => text_match(
+                backend,
+                col.clone(),
+                &format!("{}%", escape_like(s)),
+                insensitive,
+            ),
+            ("endsWith", GqlValue::String(s)) => text_match(
+                backend,
+                col.clone(),
+                &format!("%{}", escape_like(s)),
+                insensitive,
+            ),
+            ("ilike", GqlValue::String(s)) => match backend {
+                DbBackend::Postgres => col.clone().ilike(LikeExpr::new(s.clone())),
+                // SQLite's LIKE ignores ASCII case.
+                _ => col.clone().like(LikeExpr::new(s.clone())),
+            },
+            (other, _) => {
+                return Err(ApiError::bad_field(
+                    &field,
+                    format!("`{field}`: `{other}` does not apply here"),
+                ));
+            }
+        };
+        all = all.add(cond);
+    }
+    Ok(all)
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as escape.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A LIKE-style pattern (`%` wildcards, `\` escapes), case-sensitive unless
+/// asked. SQLite's LIKE ignores case, so its case-sensitive match is a GLOB
+/// (which its indexes also serve for prefixes).
+fn text_match(backend: DbBackend, col: Expr, like: &str, insensitive: bool) -> SimpleExpr {
+    match (backend, insensitive) {
+        (DbBackend::Postgres, false) => col.like(LikeExpr::new(like).escape('\\')),
+        // sea-query cannot render `ILIKE ... ESCAPE`: fold both sides instead.
+        (DbBackend::Postgres, true) => {
+            Expr::expr(Func::lower(col)).like(LikeExpr::new(like.to_lowercase()).escape('\\'))
+        }
+        (_, true) => col.like(LikeExpr::new(like).escape('\\')),
+        (_, false) => col.binary(BinOper::Custom("GLOB"), Expr::val(like_to_glob(like))),
+    }
+}
+
+/// Turns an escaped LIKE pattern into a GLOB pattern.
+fn like_to_glob(like: &str) -> String {
+    let mut out = String::new();
+    let mut chars = like.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    out.push_str(&glob_literal(next));
+                }
+            }
+            '%' => out.push('*'),
+            '_' => out.push('?'),
+            other => out.push_str(&glob_literal(other)),
+        }
+    }
+    out
+}
+
+fn glob_literal(c: char) -> String {
+    match c {
+        '*' | '?' | '[' | ']' => format!("[{c}]"),
+        other => other.to_string(),
+    }
+}
+
+/// A JSON array of strings contains `item`.
+fn list_contains(backend: DbBackend, col: Expr, item: &str) -> SimpleExpr {
+    let element = serde_json::Value::Array(vec![serde_json::Value::String(item.to_string())]);
+    match backend {
+        DbBackend::Postgres => col.binary(
+            BinOper::Custom("@>"),
+            Expr::val(element.to_string()).cast_as(Alias::new("jsonb")),
+        ),
+        _ => {
+            let mut sub = Query::select();
+            sub.expr(Expr::val(1))
+                .from_function(
+                    Func::cust(Alias::new("json_each")).arg(col),
+                    Alias::new("je"),
+                )
+                .and_where(Expr::col((Alias::new("je"), Alias::new("value"))).eq(item));
+            Expr::exists(sub)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_and_translate() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+        assert_eq!(like_to_glob(&format!("{}%", escape_like("1.2."))), "1.2.*");
+        assert_eq!(
+            like_to_glob(&format!("%{}%", escape_like("a*b?[c]%_"))),
+            "*a[*]b[?][[]c[]]%_*"
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! The schema engine: from a domain's model, an async-graphql dynamic
+//! schema whose relations resolve through per-request DataLoaders.
+
+pub mod filter;
+pub mod loader;
+pub mod model;
+pub mod pagination;
+pub mod prefetch;
+pub mod schema;
+pub mod sql;
+pub mod value;
+
+pub use model::Model;
+pub use schema::{Limits, RequestContext, build};

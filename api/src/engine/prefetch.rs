@@ -1,0 +1,236 @@
+//! Lookahead prefetching: one statement per relation per level.
+//!
+//! async-graphql's dynamic executor resolves the fields of a nested object
+//! one after another, so sibling objects do not reach a relation field at
+//! the same moment and batching by time or by poll pass cannot gather a
+//! level. Instead, when a page of rows is fetched, this walks the query's
+//! selection: each relation selected under those rows is loaded for all of
+//! them at once, then the same happens below it with all the rows it
+//! returned. Results are stored under the keys the field resolvers compute,
+//! so the resolvers find them without SQL. Anything not prefetched (a key
+//! computed differently) falls back to the batching loaders.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::{Name, SelectionField, Value as GqlValue};
+
+use crate::engine::loader::{ByColumn, ChildCount, Children, RelationArgs};
+use crate::engine::model::{Member, Model, RelKind};
+use crate::engine::schema::{
+    Limits, RequestContext, connection_node_fields, node_projection, spec_from_args,
+};
+use crate::engine::sql::{self, Page, Row};
+use crate::engine::value::key_text;
+use crate::error::ApiResult;
+
+/// What a request has prefetched, by loader key.
+#[derive(Default)]
+pub struct Prefetched {
+    by_column: Mutex<HashMap<ByColumn, Arc<Vec<Arc<Row>>>>>,
+    children: Mutex<HashMap<Children, Arc<Page>>>,
+    counts: Mutex<HashMap<ChildCount, u64>>,
+}
+
+impl Prefetched {
+    pub fn by_column(&self, key: &ByColumn) -> Option<Arc<Vec<Arc<Row>>>> {
+        self.by_column.lock().ok()?.get(key).cloned()
+    }
+
+    pub fn children(&self, key: &Children) -> Option<Arc<Page>> {
+        self.children.lock().ok()?.get(key).cloned()
+    }
+
+    pub fn count(&self, key: &ChildCount) -> Option<u64> {
+        self.counts.lock().ok()?.get(key).copied()
+    }
+}
+
+type BoxFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>>;
+
+fn unique_values(rows: &[Arc<Row>], column: usize) -> Vec<GqlValue> {
+    let mut seen = HashSet::new();
+    rows.iter()
+        .map(|r| r.values[column].clone())
+        .filter(|v| !matches!(v, GqlValue::Null) && seen.insert(key_text(v)))
+        .collect()
+}
+
+fn selects(field: &SelectionField<'_>, names: &[&str]) -> bool {
+    field.selection_set().any(|f| names.contains(&f.name()))
+}
+
+/// Loads, for all `rows` of `entity` at once, every relation selected in
+/// `fields`, and below them, level by level.
+pub fn prefetch<'a>(
+    ctx: &'a RequestContext,
+    model: &'a Model,
+    limits: &'a Limits,
+    entity: usize,
+    rows: Vec<Arc<Row>>,
+    fields: Vec<SelectionField<'a>>,
+) -> BoxFuture<'a> {
+    Box::pin(async move {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let info = &model.entities[entity];
+        for field in fields {
+            let Some(Member::Relation(r)) = info.members.get(field.name()) else {
+                continue;
+            };
+            let relation = &info.relations[*r];
+            let target = relation.target;
+            match relation.kind {
+                RelKind::BelongsTo { column } | RelKind::HasOne { column } => {
+                    let (values, lookup) = match relation.kind {
+                        RelKind::BelongsTo { .. } => {
+                            let Some(pk) = model.entities[target].single_pk() else {
+                                continue;
+                            };
+                            (unique_values(&rows, column), pk)
+                        }
+                        _ => {
+                            let Some(pk) = info.single_pk() else { continue };
+                            (unique_values(&rows, pk), column)
+                        }
+                    };
+                    if values.is_empty() {
+                        continue;
+                    }
+                    let projection =
+                        Arc::new(node_projection(model, target, field.selection_set(), &[]));
+                    let grouped =
+                        sql::fetch_by_column(&ctx.db, model, target, lookup, &values, &projection)
+                            .await?;
+                    let mut fetched = Vec::new();
+                    {
+                        let mut cache = ctx
+                            .prefetched
+                            .by_column
+                            .lock()
+                            .map_err(|_| crate::error::ApiError::Internal)?;
+                        for value in values {
+                            let key = key_text(&value);
+                            let found = grouped.get(&key).cloned().unwrap_or_default();
+                            fetched.extend(found.iter().cloned());
+                            cache.insert(
+                                ByColumn {
+                                    entity: target,
+                                    column: lookup,
+                                    value,
+                                    key,
+                                    projection: projection.clone(),
+                                },
+                                Arc::new(found),
+                            );
+                        }
+                    }
+                    prefetch(
+                        ctx,
+                        model,
+                        limits,
+                        target,
+                        fetched,
+                        field.selection_set().collect(),
+                    )
+                    .await?;
+                }
+                RelKind::HasMany { .. } | RelKind::ManyToMany { .. } => {
+                    let Some(pk) = info.single_pk() else { continue };
+                    let parents = unique_values(&rows, pk);
+                    if parents.is_empty() {
+                        continue;
+                    }
+                    let Ok(arguments) = field.arguments() else {
+                        continue;
+                    };
+                    let args: async_graphql::indexmap::IndexMap<Name, GqlValue> =
+                        arguments.into_iter().collect();
+                    // A bad argument is reported by the field's own resolver.
+                    let Ok(spec) = spec_from_args(model, target, &args, field, limits) else {
+                        continue;
+                    };
+                    let signature_filter = spec.filter.clone();
+                    let args = Arc::new(RelationArgs::new(spec));
+                    let mut fetched = Vec::new();
+                    if selects(&field, &["nodes", "edges", "pageInfo"]) {
+                        let mut pages =
+                            sql::fetch_children(&ctx.db, model, entity, *r, &parents, &args.spec)
+                                .await?;
+                        let mut cache = ctx
+                            .prefetched
+                            .children
+                            .lock()
+                            .map_err(|_| crate::error::ApiError::Internal)?;
+                        for parent in &parents {
+                            let key = key_text(parent);
+                            let page = pages.remove(&key).unwrap_or_else(|| Page {
+                                has_previous: args.spec.window.after.is_some()
+                                    && !args.spec.window.backward,
+                                has_next: args.spec.window.before.is_some()
+                                    && args.spec.window.backward,
+                                ..Page::default()
+                            });
+                            fetched.extend(page.rows.iter().cloned());
+                            cache.insert(
+                                Children {
+                                    owner: entity,
+                                    relation: *r,
+                                    parent: parent.clone(),
+                                    key,
+                                    args: args.clone(),
+                                },
+                                Arc::new(page),
+                            );
+                        }
+                    }
+                    if selects(&field, &["totalCount"]) {
+                        let counts = sql::count_children(
+                            &ctx.db,
+                            model,
+                            entity,
+                            *r,
+                            &parents,
+                            signature_filter.as_ref(),
+                        )
+                        .await?;
+                        let signature = ChildCount::signature_of(signature_filter.as_ref());
+                        let filter = Arc::new(signature_filter);
+                        let mut cache = ctx
+                            .prefetched
+                            .counts
+                            .lock()
+                            .map_err(|_| crate::error::ApiError::Internal)?;
+                        for parent in &parents {
+                            let key = key_text(parent);
+                            cache.insert(
+                                ChildCount {
+                                    owner: entity,
+                                    relation: *r,
+                                    parent: parent.clone(),
+                                    key: key.clone(),
+                                    filter: filter.clone(),
+                                    signature: signature.clone(),
+                                },
+                                counts.get(&key).copied().unwrap_or(0),
+                            );
+                        }
+                    }
+                    prefetch(
+                        ctx,
+                        model,
+                        limits,
+                        target,
+                        fetched,
+                        connection_node_fields(field),
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    })
+}

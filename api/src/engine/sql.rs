@@ -1,0 +1,388 @@
+//! The statements the engine runs. Each function is one SQL statement, so
+//! that the cost of a query is its number of calls here.
+//!
+//! Paged relations under many parents are paged in SQL: every child row is
+//! ranked within its parent with `ROW_NUMBER() OVER (PARTITION BY parent
+//! ORDER BY ...)`, and only the first `limit + 1` of each parent come back.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::Value as GqlValue;
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait, Func, OverStatement, Query, SelectStatement, WindowStatement,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+
+use crate::engine::filter::condition;
+use crate::engine::model::{Model, RelKind};
+use crate::engine::pagination::{OrderTerm, Window, keyset_condition, sql_terms};
+use crate::engine::value::{key_text, read, to_sql};
+use crate::error::{ApiError, ApiResult};
+
+/// The alias of the main table in every statement.
+const T: &str = "t0";
+const PARENT: &str = "__parent";
+const RANK: &str = "__rank";
+const COUNT: &str = "__count";
+
+/// A row of an entity. Columns not selected (or secret) stay null.
+#[derive(Debug)]
+pub struct Row {
+    pub values: Vec<GqlValue>,
+}
+
+/// One page of a connection.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub rows: Vec<Arc<Row>>,
+    pub has_next: bool,
+    pub has_previous: bool,
+}
+
+/// What a list reads: its filter, order, window and columns.
+#[derive(Clone, Debug)]
+pub struct ListSpec {
+    pub filter: Option<GqlValue>,
+    pub terms: Vec<OrderTerm>,
+    pub window: Window,
+    pub projection: Arc<Vec<usize>>,
+}
+
+fn select_columns(
+    model: &Model,
+    entity: usize,
+    projection: &[usize],
+    select: &mut SelectStatement,
+) {
+    let info = &model.entities[entity];
+    for &c in projection {
+        select.expr_as(
+            Expr::col((Alias::new(T), Alias::new(&info.columns[c].name))),
+            Alias::new(&info.columns[c].name),
+        );
+    }
+}
+
+fn read_row(
+    model: &Model,
+    entity: usize,
+    projection: &[usize],
+    row: &QueryResult,
+) -> ApiResult<Row> {
+    let info = &model.entities[entity];
+    let mut values = vec![GqlValue::Null; info.columns.len()];
+    for &c in projection {
+        values[c] = read(row, &info.columns[c].name, &info.columns[c], model)?;
+    }
+    Ok(Row { values })
+}
+
+fn filter_condition(
+    model: &Model,
+    db: &DatabaseConnection,
+    entity: usize,
+    filter: Option<&GqlValue>,
+) -> ApiResult<Condition> {
+    match filter {
+        Some(f) => condition(model, db.get_database_backend(), entity, T, f, "filter"),
+        None => Ok(Condition::all()),
+    }
+}
+
+fn order(model: &Model, entity: usize, terms: &[OrderTerm], select: &mut SelectStatement) {
+    let info = &model.entities[entity];
+    for t in terms {
+        let (order, nulls) = t.sql_order();
+        select.order_by_with_nulls(
+            (Alias::new(T), Alias::new(&info.columns[t.column].name)),
+            order,
+            nulls,
+        );
+    }
+}
+
+/// Cuts the `limit + 1` rows read in SQL order into a page in list order.
+fn into_page(mut rows: Vec<Arc<Row>>, window: &Window) -> Page {
+    let more = rows.len() as u64 > window.limit;
+    rows.truncate(usize::try_from(window.limit).unwrap_or(usize::MAX));
+    if window.backward {
+        rows.reverse();
+        Page {
+            rows,
+            has_next: window.before.is_some(),
+            has_previous: more,
+        }
+    } else {
+        Page {
+            rows,
+            has_next: more,
+            has_previous: window.after.is_some(),
+        }
+    }
+}
+
+/// A root list page.
+pub async fn fetch_page(
+    db: &DatabaseConnection,
+    model: &Model,
+    entity: usize,
+    spec: &ListSpec,
+) -> ApiResult<Page> {
+    let info = &model.entities[entity];
+    let terms = sql_terms(&spec.terms, &spec.window);
+    let mut select = Query::select();
+    select_columns(model, entity, &spec.projection, &mut select);
+    select
+        .from_as(Alias::new(&info.table), Alias::new(T))
+        .cond_where(filter_condition(model, db, entity, spec.filter.as_ref())?)
+        .cond_where(keyset_condition(
+            model,
+            entity,
+            T,
+            &spec.terms,
+            &spec.window,
+        )?)
+        .limit(spec.window.limit + 1);
+    order(model, entity, &terms, &mut select);
+    let rows = db.query_all(&select).await?;
+    let rows = rows
+        .iter()
+        .map(|r| read_row(model, entity, &spec.projection, r).map(Arc::new))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(into_page(rows, &spec.window))
+}
+
+/// The rows matching a filter, without paging.
+pub async fn count(
+    db: &DatabaseConnection,
+    model: &Model,
+    entity: usize,
+    filter: Option<&GqlValue>,
+) -> ApiResult<u64> {
+    let info = &model.entities[entity];
+    let mut select = Query::select();
+    select
+        .expr_as(Expr::val(1).count(), Alias::new(COUNT))
+        .from_as(Alias::new(&info.table), Alias::new(T))
+        .cond_where(filter_condition(model, db, entity, filter)?);
+    let row = db
+        .query_one(&select)
+        .await?
+        .ok_or_else(|| ApiError::internal("COUNT returned no row"))?;
+    let n: i64 = row.try_get("", COUNT).map_err(ApiError::internal)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Rows whose `column` is one of `values`, grouped by that value's key
+/// text. Serves get-by-id, belongs-to and has-one.
+pub async fn fetch_by_column(
+    db: &DatabaseConnection,
+    model: &Model,
+    entity: usize,
+    column: usize,
+    values: &[GqlValue],
+    projection: &[usize],
+) -> ApiResult<HashMap<String, Vec<Arc<Row>>>> {
+    let info = &model.entities[entity];
+    let col = &info.columns[column];
+    let params = values
+        .iter()
+        .map(|v| to_sql(col, model, v, &col.gql))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let mut projection = projection.to_vec();
+    if !projection.contains(&column) {
+        projection.push(column);
+    }
+    let mut select = Query::select();
+    select_columns(model, entity, &projection, &mut select);
+    select
+        .from_as(Alias::new(&info.table), Alias::new(T))
+        .and_where(Expr::col((Alias::new(T), Alias::new(&col.name))).is_in(params));
+    let pk_terms: Vec<OrderTerm> = info
+        .pk
+        .iter()
+        .map(|&c| OrderTerm {
+            column: c,
+            descending: false,
+        })
+        .collect();
+    order(model, entity, &pk_terms, &mut select);
+    let mut grouped: HashMap<String, Vec<Arc<Row>>> = HashMap::new();
+    for r in db.query_all(&select).await? {
+        let row = read_row(model, entity, &projection, &r)?;
+        grouped
+            .entry(key_text(&row.values[column]))
+            .or_default()
+            .push(Arc::new(row));
+    }
+    Ok(grouped)
+}
+
+/// Rows matching `cond` on the main table alias (composite keys).
+pub async fn fetch_where(
+    db: &DatabaseConnection,
+    model: &Model,
+    entity: usize,
+    cond: Condition,
+    projection: &[usize],
+) -> ApiResult<Vec<Arc<Row>>> {
+    let info = &model.entities[entity];
+    let mut select = Query::select();
+    select_columns(model, entity, projection, &mut select);
+    select
+        .from_as(Alias::new(&info.table), Alias::new(T))
+        .cond_where(cond)
+        .limit(2);
+    db.query_all(&select)
+        .await?
+        .iter()
+        .map(|r| read_row(model, entity, projection, r).map(Arc::new))
+        .collect()
+}
+
+/// The FROM clause of a relation's target rows, and the expression that
+/// names each row's parent.
+fn relation_source(
+    model: &Model,
+    owner: usize,
+    relation: usize,
+    select: &mut SelectStatement,
+) -> ApiResult<(usize, Expr)> {
+    let rel = &model.entities[owner].relations[relation];
+    let target = &model.entities[rel.target];
+    select.from_as(Alias::new(&target.table), Alias::new(T));
+    let parent = match &rel.kind {
+        RelKind::HasMany { column } | RelKind::HasOne { column } => {
+            Expr::col((Alias::new(T), Alias::new(&target.columns[*column].name)))
+        }
+        RelKind::ManyToMany { junction, from, to } => {
+            let target_pk = target
+                .single_pk()
+                .ok_or_else(|| ApiError::internal(format!("{} has no single key", target.name)))?;
+            select.join_as(
+                sea_orm::sea_query::JoinType::InnerJoin,
+                Alias::new(junction),
+                Alias::new("j"),
+                Expr::col((Alias::new("j"), Alias::new(to)))
+                    .equals((Alias::new(T), Alias::new(&target.columns[target_pk].name))),
+            );
+            Expr::col((Alias::new("j"), Alias::new(from)))
+        }
+        RelKind::BelongsTo { .. } => {
+            return Err(ApiError::internal("a belongs-to relation has no pages"));
+        }
+    };
+    Ok((rel.target, parent))
+}
+
+fn parent_params(
+    model: &Model,
+    owner: usize,
+    parents: &[GqlValue],
+) -> ApiResult<Vec<sea_orm::sea_query::Value>> {
+    let info = &model.entities[owner];
+    let pk = info
+        .single_pk()
+        .ok_or_else(|| ApiError::internal(format!("{} has no single key", info.name)))?;
+    parents
+        .iter()
+        .map(|p| to_sql(&info.columns[pk], model, p, &info.columns[pk].gql))
+        .collect()
+}
+
+/// One page of a relation for each parent, in one statement.
+pub async fn fetch_children(
+    db: &DatabaseConnection,
+    model: &Model,
+    owner: usize,
+    relation: usize,
+    parents: &[GqlValue],
+    spec: &ListSpec,
+) -> ApiResult<HashMap<String, Page>> {
+    let mut inner = Query::select();
+    let (target, parent) = relation_source(model, owner, relation, &mut inner)?;
+    let info = &model.entities[target];
+    select_columns(model, target, &spec.projection, &mut inner);
+    let mut window = WindowStatement::new();
+    window.add_partition_by(parent.clone());
+    for t in sql_terms(&spec.terms, &spec.window) {
+        let (order, nulls) = t.sql_order();
+        window.order_by_with_nulls(
+            (Alias::new(T), Alias::new(&info.columns[t.column].name)),
+            order,
+            nulls,
+        );
+    }
+    inner
+        .expr_as(parent.clone(), Alias::new(PARENT))
+        .expr_window_as(
+            Func::cust(Alias::new("ROW_NUMBER")),
+            window,
+            Alias::new(RANK),
+        )
+        .and_where(parent.is_in(parent_params(model, owner, parents)?))
+        .cond_where(filter_condition(model, db, target, spec.filter.as_ref())?)
+        .cond_where(keyset_condition(
+            model,
+            target,
+            T,
+            &spec.terms,
+            &spec.window,
+        )?);
+    let mut outer = Query::select();
+    outer
+        .column(sea_orm::sea_query::Asterisk)
+        .from_subquery(inner, Alias::new("ranked"))
+        .and_where(Expr::col((Alias::new("ranked"), Alias::new(RANK))).lte(spec.window.limit + 1))
+        .order_by(
+            (Alias::new("ranked"), Alias::new(RANK)),
+            sea_orm::sea_query::Order::Asc,
+        );
+
+    let owner_info = &model.entities[owner];
+    let owner_pk = owner_info
+        .single_pk()
+        .ok_or_else(|| ApiError::internal("no single key"))?;
+    let mut grouped: HashMap<String, Vec<Arc<Row>>> = HashMap::new();
+    for r in db.query_all(&outer).await? {
+        let key = key_text(&read(&r, PARENT, &owner_info.columns[owner_pk], model)?);
+        let row = read_row(model, target, &spec.projection, &r)?;
+        grouped.entry(key).or_default().push(Arc::new(row));
+    }
+    Ok(grouped
+        .into_iter()
+        .map(|(key, rows)| (key, into_page(rows, &spec.window)))
+        .collect())
+}
+
+/// The number of matching related rows for each parent, in one grouped
+/// statement.
+pub async fn count_children(
+    db: &DatabaseConnection,
+    model: &Model,
+    owner: usize,
+    relation: usize,
+    parents: &[GqlValue],
+    filter: Option<&GqlValue>,
+) -> ApiResult<HashMap<String, u64>> {
+    let mut select = Query::select();
+    let (target, parent) = relation_source(model, owner, relation, &mut select)?;
+    select
+        .expr_as(parent.clone(), Alias::new(PARENT))
+        .expr_as(Expr::val(1).count(), Alias::new(COUNT))
+        .and_where(parent.clone().is_in(parent_params(model, owner, parents)?))
+        .cond_where(filter_condition(model, db, target, filter)?)
+        .add_group_by([parent]);
+    let owner_info = &model.entities[owner];
+    let owner_pk = owner_info
+        .single_pk()
+        .ok_or_else(|| ApiError::internal("no single key"))?;
+    let mut counts = HashMap::new();
+    for r in db.query_all(&select).await? {
+        let key = key_text(&read(&r, PARENT, &owner_info.columns[owner_pk], model)?);
+        let n: i64 = r.try_get("", COUNT).map_err(ApiError::internal)?;
+        counts.insert(key, u64::try_from(n).unwrap_or(0));
+    }
+    Ok(counts)
+}

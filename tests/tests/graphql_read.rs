@@ -1,0 +1,507 @@
+//! The read engine over HTTP, on SQLite and PostgreSQL: paging both ways,
+//! filters, relations of every kind, limits, and what a query costs in SQL
+//! statements.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use gateway_tests::fixtures::{Tree, iaso_tree};
+use gateway_tests::{Backend, TestApp, on_both_backends};
+use serde_json::{Value, json};
+
+async fn app_with_tree(backend: Backend) -> Option<(TestApp, Tree)> {
+    let app = TestApp::spawn(backend, &["iaso"]).await?;
+    let tree = iaso_tree(app.db("iaso"), 12, 6, 3).await;
+    Some((app, tree))
+}
+
+fn names(nodes: &Value) -> Vec<String> {
+    nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const NESTED: &str = "query($n: Int!) {
+  orgUnits(first: 50) {
+    nodes {
+      name
+      parent { name }
+      orgUnitType { name }
+      children(first: $n) { totalCount nodes { name } }
+      instances(first: 3) { nodes { uuid form { name } } }
+    }
+  }
+}";
+
+/// One statement per relation level plus the root page and the counts,
+/// whatever the page sizes: 50 parents cost what 1 parent costs.
+async fn nested_query_costs_one_statement_per_level(backend: Backend) {
+    let Some((app, tree)) = app_with_tree(backend).await else {
+        return;
+    };
+    let mut costs = Vec::new();
+    for n in [5, 50] {
+        let before = app.statements("iaso");
+        let data = app.data("iaso", NESTED, json!({ "n": n })).await;
+        costs.push(app.statements("iaso") - before);
+
+        let nodes = data["orgUnits"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 50);
+        let country = &nodes[0];
+        assert_eq!(country["parent"], Value::Null);
+        assert_eq!(country["children"]["totalCount"], 12);
+        assert_eq!(
+            country["children"]["nodes"].as_array().unwrap().len(),
+            n.min(12)
+        );
+        let region = &nodes[1];
+        assert_eq!(region["name"], "Region 00");
+        assert_eq!(region["parent"]["name"], "Country");
+        assert_eq!(region["orgUnitType"]["name"], "Region");
+        assert_eq!(region["children"]["totalCount"], 6);
+        assert_eq!(names(&region["children"]["nodes"]).len(), n.min(6));
+        let district = nodes
+            .iter()
+            .find(|u| u["orgUnitType"]["name"] == "District")
+            .unwrap();
+        let instances = district["instances"]["nodes"].as_array().unwrap();
+        assert_eq!(instances.len(), 3);
+        assert!(instances.iter().all(|i| i["form"]["name"] == "Census"));
+        assert!(tree.instances > 0);
+    }
+    println!(
+        "{backend:?}: the nested query costs {costs:?} statements for children(first: 5) and (first: 50)"
+    );
+    // root page, parent, orgUnitType, children page, children count,
+    // instances page, form.
+    assert_eq!(costs, vec![7, 7]);
+}
+
+async fn pages_forward_and_backward(backend: Backend) {
+    let Some((app, _)) = app_with_tree(backend).await else {
+        return;
+    };
+    let query = "query($first: Int, $after: String, $last: Int, $before: String) {
+      orgUnits(filter: { orgUnitType: { name: { eq: \"District\" } } }, orderBy: [{ field: NAME, direction: DESC }],
+               first: $first, after: $after, last: $last, before: $before) {
+        totalCount
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { name } }
+      }
+    }";
+    let mut expected: Vec<String> = (0..12)
+        .flat_map(|r| (0..6).map(move |d| format!("District {r}-{d}")))
+        .collect();
+    expected.sort();
+    expected.reverse();
+
+    let mut forward = Vec::new();
+    let mut after = Value::Null;
+    let mut pages = 0;
+    loop {
+        let data = app
+            .data("iaso", query, json!({ "first": 5, "after": after }))
+            .await;
+        let conn = &data["orgUnits"];
+        assert_eq!(conn["totalCount"], 72);
+        assert_eq!(conn["pageInfo"]["hasPreviousPage"], pages > 0);
+        forward.extend(
+            conn["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["name"].as_str().unwrap().to_string()),
+        );
+        pages += 1;
+        if conn["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(pages, 15);
+    assert_eq!(forward, expected);
+
+    let mut backward = Vec::new();
+    let mut before = Value::Null;
+    loop {
+        let data = app
+            .data("iaso", query, json!({ "last": 7, "before": before }))
+            .await;
+        let conn = &data["orgUnits"];
+        let page: Vec<String> = conn["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["name"].as_str().unwrap().to_string())
+            .collect();
+        backward.splice(0..0, page);
+        if conn["pageInfo"]["hasPreviousPage"] == false {
+            break;
+        }
+        before = conn["pageInfo"]["startCursor"].clone();
+    }
+    assert_eq!(backward, expected);
+
+    // A window between two cursors.
+    let all = app.data("iaso", query, json!({ "first": 72 })).await;
+    let edges = all["orgUnits"]["edges"].as_array().unwrap();
+    let between = app
+        .data(
+            "iaso",
+            query,
+            json!({ "first": 100, "after": edges[9]["cursor"], "before": edges[15]["cursor"] }),
+        )
+        .await;
+    assert_eq!(
+        names(
+            &between["orgUnits"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"].clone())
+                .collect()
+        ),
+        expected[10..15].to_vec()
+    );
+}
+
+async fn count(app: &TestApp, list: &str, filter: &str) -> i64 {
+    let data = app
+        .data(
+            "iaso",
+            &format!("{{ {list}(filter: {filter}) {{ totalCount }} }}"),
+            json!({}),
+        )
+        .await;
+    data[list]["totalCount"].as_i64().unwrap()
+}
+
+async fn filters(backend: Backend) {
+    let Some((app, tree)) = app_with_tree(backend).await else {
+        return;
+    };
+    let cases = [
+        ("orgUnits", r#"{ name: { startsWith: "District 1-" } }"#, 6),
+        ("orgUnits", r#"{ name: { endsWith: "-5" } }"#, 12),
+        (
+            "orgUnits",
+            r#"{ name: { contains: "region 0", caseInsensitive: true } }"#,
+            10,
+        ),
+        ("orgUnits", r#"{ name: { contains: "region 0" } }"#, 0),
+        ("orgUnits", r#"{ name: { ilike: "region 1_" } }"#, 2),
+        (
+            "orgUnits",
+            r#"{ name: { eq: "REGION 05", caseInsensitive: true } }"#,
+            1,
+        ),
+        (
+            "orgUnits",
+            r#"{ name: { in: ["Region 00", "Region 01", "Nowhere"] } }"#,
+            2,
+        ),
+        ("orgUnits", r#"{ name: { in: [] } }"#, 0),
+        ("orgUnits", r#"{ validationStatus: { eq: NEW } }"#, 3),
+        ("orgUnits", r#"{ validationStatus: { notIn: [NEW] } }"#, 82),
+        (
+            "orgUnits",
+            r#"{ not: { validationStatus: { eq: VALID } } }"#,
+            3,
+        ),
+        (
+            "orgUnits",
+            r#"{ or: [{ name: { eq: "Region 00" } }, { name: { eq: "Country" } }] }"#,
+            2,
+        ),
+        (
+            "orgUnits",
+            r#"{ and: [{ name: { startsWith: "Region" } }, { validationStatus: { eq: VALID } }] }"#,
+            9,
+        ),
+        ("orgUnits", r#"{ parentId: { isNull: true } }"#, 1),
+        ("orgUnits", r#"{ path: { startsWith: "PATH" } }"#, 0),
+        (
+            "orgUnits",
+            r#"{ createdAt: { gte: "2026-10-05T00:00:00Z" } }"#,
+            9,
+        ),
+        (
+            "orgUnits",
+            r#"{ createdAt: { lt: "2026-10-05T00:00:00+02:00" } }"#,
+            76,
+        ),
+        (
+            "orgUnits",
+            r#"{ parent: { name: { eq: "Region 02" } } }"#,
+            6,
+        ),
+        (
+            "orgUnits",
+            r#"{ orgUnitType: { name: { eq: "Region" } }, name: { gt: "Region 09" } }"#,
+            2,
+        ),
+        (
+            "instances",
+            r#"{ orgUnit: { name: { startsWith: "District 2-" } } }"#,
+            18,
+        ),
+        (
+            "instances",
+            r#"{ orgUnit: { parent: { name: { eq: "Region 02" } } } }"#,
+            18,
+        ),
+        (
+            "instances",
+            r#"{ period: { eq: "202610" }, orgUnit: { parent: { name: { eq: "Region 02" } } } }"#,
+            6,
+        ),
+        (
+            "instances",
+            r#"{ uuid: { in: ["inst-0-0-0", "inst-11-5-2"] } }"#,
+            2,
+        ),
+    ];
+    for (list, filter, expected) in cases {
+        assert_eq!(
+            count(&app, list, filter).await,
+            expected,
+            "{list}(filter: {filter})"
+        );
+    }
+    // The subtree of a region is a prefix query on the path.
+    let region = tree.regions[4];
+    let data = app
+        .data(
+            "iaso",
+            &format!("{{ orgUnit(id: {region}) {{ path }} }}"),
+            json!({}),
+        )
+        .await;
+    let path = data["orgUnit"]["path"].as_str().unwrap().to_string();
+    assert_eq!(
+        count(
+            &app,
+            "orgUnits",
+            &format!(r#"{{ path: {{ startsWith: "{path}." }} }}"#)
+        )
+        .await,
+        6
+    );
+}
+
+async fn relations_of_every_kind(backend: Backend) {
+    let Some((app, tree)) = app_with_tree(backend).await else {
+        return;
+    };
+    let data = app
+        .data(
+            "iaso",
+            "query($id: Int!) {
+              orgUnit(id: $id) {
+                name
+                groups { totalCount nodes { name orgUnits(orderBy: [{ field: NAME }]) { totalCount nodes { name } } } }
+                children(orderBy: [{ field: NAME, direction: DESC }], first: 2) { totalCount nodes { name parent { name } } }
+                version { number dataSource { name } orgUnits(filter: { orgUnitType: { name: { eq: \"Region\" } } }) { totalCount } }
+              }
+              missing: orgUnit(id: -1) { name }
+            }",
+            json!({ "id": tree.regions[1] }),
+        )
+        .await;
+    let unit = &data["orgUnit"];
+    assert_eq!(unit["name"], "Region 01");
+    assert_eq!(unit["groups"]["totalCount"], 1);
+    let group = &unit["groups"]["nodes"][0];
+    assert_eq!(group["name"], "Urban");
+    assert_eq!(group["orgUnits"]["totalCount"], 3);
+    assert_eq!(
+        names(&group["orgUnits"]["nodes"]),
+        vec!["Region 00", "Region 01", "Region 02"]
+    );
+    assert_eq!(unit["children"]["totalCount"], 6);
+    assert_eq!(
+        names(&unit["children"]["nodes"]),
+        vec!["District 1-5", "District 1-4"]
+    );
+    assert_eq!(unit["children"]["nodes"][0]["parent"]["name"], "Region 01");
+    assert_eq!(unit["version"]["number"], 1);
+    assert_eq!(unit["version"]["orgUnits"]["totalCount"], 12);
+    assert_eq!(data["missing"], Value::Null);
+
+    // The reverse many-to-many, and a has-many under many parents.
+    let data = app
+        .data(
+            "iaso",
+            "{ groups { nodes { name orgUnits(first: 1) { totalCount } } }
+               forms { nodes { name instances(filter: { period: { eq: \"202609\" } }) { totalCount } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["groups"]["nodes"][0]["orgUnits"]["totalCount"], 3);
+    assert_eq!(
+        data["forms"]["nodes"][0]["instances"]["totalCount"],
+        12 * 6 * 2
+    );
+}
+
+async fn limits_refuse_before_any_sql(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, &["iaso"], |c| c.default_page_size = 10).await
+    else {
+        return;
+    };
+    let tree = iaso_tree(app.db("iaso"), 3, 3, 0).await;
+    // The default page size applies when no size is given.
+    let data = app
+        .data(
+            "iaso",
+            "{ orgUnits { totalCount nodes { id } pageInfo { hasNextPage } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["orgUnits"]["nodes"].as_array().unwrap().len(), 10);
+    assert_eq!(data["orgUnits"]["pageInfo"]["hasNextPage"], true);
+    assert_eq!(data["orgUnits"]["totalCount"], 13);
+    assert!(tree.country > 0);
+
+    let before = app.statements("iaso");
+    let too_big = app
+        .graphql(
+            "iaso",
+            "{ orgUnits(first: 10001) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let error = &too_big["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(error["extensions"]["field"], "first");
+    assert!(
+        error["message"].as_str().unwrap().contains("10000"),
+        "{error}"
+    );
+
+    let deep = "{ orgUnits { nodes { parent { parent { parent { parent { parent { parent { parent { parent { name } } } } } } } } } } }";
+    let error = &app.graphql("iaso", deep, json!({})).await["errors"][0];
+    assert_eq!(error["extensions"]["code"], "TOO_COMPLEX");
+    assert!(
+        error["message"].as_str().unwrap().contains("limit of 10"),
+        "{error}"
+    );
+
+    let wide: String = (0..1001).map(|i| format!("a{i}: name ")).collect();
+    let error = &app
+        .graphql(
+            "iaso",
+            &format!("{{ orgUnits {{ nodes {{ {wide} }} }} }}"),
+            json!({}),
+        )
+        .await["errors"][0];
+    assert_eq!(error["extensions"]["code"], "TOO_COMPLEX");
+    assert!(
+        error["message"].as_str().unwrap().contains("limit of 1000"),
+        "{error}"
+    );
+
+    let bad_cursor = &app
+        .graphql(
+            "iaso",
+            "{ orgUnits(after: \"nope\") { nodes { id } } }",
+            json!({}),
+        )
+        .await["errors"][0];
+    assert_eq!(bad_cursor["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(app.statements("iaso"), before, "a refused query ran SQL");
+}
+
+/// A keyset cursor names a position, not an offset: rows inserted before
+/// it do not shift the next page.
+async fn cursors_are_stable_under_inserts(backend: Backend) {
+    let Some((app, tree)) = app_with_tree(backend).await else {
+        return;
+    };
+    let query = "query($after: String) {
+      orgUnits(filter: { orgUnitType: { name: { eq: \"District\" } } }, orderBy: [{ field: NAME }], first: 5, after: $after) {
+        nodes { name } pageInfo { endCursor }
+      }
+    }";
+    let first = app.data("iaso", query, json!({ "after": null })).await;
+    assert_eq!(
+        names(&first["orgUnits"]["nodes"]),
+        vec![
+            "District 0-0",
+            "District 0-1",
+            "District 0-2",
+            "District 0-3",
+            "District 0-4"
+        ]
+    );
+    // Someone adds districts that sort before the cursor.
+    let fresh = iaso_tree(app.db("iaso"), 1, 3, 0).await;
+    assert!(fresh.districts[0].len() == 3 && tree.regions.len() == 12);
+    let next = app
+        .data(
+            "iaso",
+            query,
+            json!({ "after": first["orgUnits"]["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(
+        names(&next["orgUnits"]["nodes"]),
+        vec![
+            "District 0-5",
+            "District 1-0",
+            "District 1-1",
+            "District 1-2",
+            "District 1-3"
+        ]
+    );
+}
+
+async fn bad_input_gets_a_coded_error(backend: Backend) {
+    let Some((app, _)) = app_with_tree(backend).await else {
+        return;
+    };
+    for (query, code) in [
+        (
+            "{ orgUnits(filter: { nope: { eq: 1 } }) { totalCount } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ orgUnits(filter: { createdAt: { gt: \"yesterday\" } }) { totalCount } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ orgUnits(orderBy: [{ field: GEOM }]) { totalCount } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ orgUnits(first: 1, last: 1) { nodes { id } } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ users(filter: { password: { eq: \"x\" } }) { totalCount } }",
+            "BAD_USER_INPUT",
+        ),
+        ("{ orgUnits { nodes { id } ", "BAD_USER_INPUT"),
+    ] {
+        let body = app.graphql("iaso", query, json!({})).await;
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["code"], code, "{query}: {body}");
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            !message.contains("SELECT") && !message.contains("sqlx"),
+            "{message}"
+        );
+    }
+}
+
+on_both_backends!(
+    nested_query_costs_one_statement_per_level,
+    pages_forward_and_backward,
+    filters,
+    relations_of_every_kind,
+    limits_refuse_before_any_sql,
+    cursors_are_stable_under_inserts,
+    bad_input_gets_a_coded_error,
+);
