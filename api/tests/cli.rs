@@ -33,7 +33,7 @@ fn help_documents_every_variable() {
         assert!(help.contains(var), "--help does not mention {var}");
         assert!(example.contains(var), ".env.example does not mention {var}");
     }
-    for command in ["serve", "migrate", "erd"] {
+    for command in ["serve", "migrate", "schema", "erd"] {
         assert!(help.contains(command), "--help does not list `{command}`");
     }
 }
