@@ -69,6 +69,7 @@ pub fn router(state: AppState, assets_dir: Option<std::path::PathBuf>) -> Router
         .route("/", get(landing))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/graphql", get(default_graphql).post(default_graphql))
         .route("/graphiql", get(default_graphiql))
         .route(
@@ -213,6 +214,27 @@ async fn landing(State(state): State<AppState>) -> Html<String> {
         domains.sort_by_key(|(name, _)| *name != default.name);
     }
     Html(landing_html(&domains))
+}
+
+/// Prometheus text exposition: the SQL statements each domain has run.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut body = String::from(
+        "# HELP gateway_sql_statements_total SQL statements run, per domain.\n# TYPE gateway_sql_statements_total counter\n",
+    );
+    for domain in state.domains.iter() {
+        body.push_str(&format!(
+            "gateway_sql_statements_total{{domain=\"{}\"}} {}\n",
+            domain.name,
+            domain.statement_count()
+        ));
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        body,
+    )
 }
 
 /// The process is up.

@@ -16,6 +16,21 @@ async fn health_and_readiness(backend: Backend) {
     );
     let (status, _) = app.get("/no/such/page").await;
     assert_eq!(status, 404);
+
+    // Statements are counted per domain, and a query moves the counter.
+    let before = app.statements("gans");
+    app.data("gans", "{ credits { totalCount } }", json!({}))
+        .await;
+    assert_eq!(app.statements("gans"), before + 1);
+    let (status, metrics) = app.get("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains(&format!(
+            "gateway_sql_statements_total{{domain=\"gans\"}} {}",
+            before + 1
+        )),
+        "{metrics}"
+    );
 }
 
 on_both_backends!(health_and_readiness);
