@@ -106,6 +106,15 @@ pub struct Config {
     )]
     pub default_page_size: u64,
 
+    /// Most items a batch mutation (`createOrgUnits`, ...) takes.
+    #[arg(
+        long,
+        env = "GATEWAY_MAX_BATCH_SIZE",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub max_batch_size: usize,
+
     /// Largest `first` or `last` a list accepts.
     #[arg(
         long,
@@ -119,6 +128,11 @@ pub struct Config {
     /// (`RUST_LOG=sqlx::query=debug` logs every SQL statement).
     #[arg(long, env = "GATEWAY_LOG_JSON", global = true)]
     pub log_json: bool,
+
+    // Authentication: JWT keys, algorithms and claims (`GATEWAY_JWT_*`,
+    // `GATEWAY_AUTH_CONFIG`), documented in `auth/config.rs`.
+    #[command(flatten)]
+    pub jwt: crate::auth::JwtConfig,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +160,43 @@ pub enum Command {
         /// The domain, e.g. `iaso`.
         domain: String,
     },
+    /// Fill a domain's empty database with a large, realistic and
+    /// deterministic data set, migrating it first: `gateway seed --domain
+    /// iaso --org-units 100000` (about 10 submissions per facility).
+    Seed {
+        /// The domain; only `iaso` has a generator.
+        #[arg(long, default_value = "iaso")]
+        domain: String,
+        /// Org units in the pyramid, all levels together (at least 20).
+        #[arg(long, default_value_t = 1000)]
+        org_units: u64,
+        /// Average submissions per health facility.
+        #[arg(long, default_value_t = 10)]
+        instances_per_unit: u32,
+        /// The PRNG seed: the same seed gives the same rows.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Print a JWT for a domain, signed with the configured (or generated)
+    /// secret: `gateway token --domain iaso --sub 42 --tenant 1 --roles
+    /// admin,viewer --ttl 3600`. Only the token is printed.
+    Token {
+        /// The domain the token is for (its `aud` claim), e.g. `iaso`.
+        #[arg(long)]
+        domain: String,
+        /// The subject: the user's id.
+        #[arg(long)]
+        sub: String,
+        /// The user's tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The user's roles, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Lifetime in seconds: `exp` is now + ttl.
+        #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+        ttl: u64,
+    },
 }
 
 impl Config {
@@ -158,6 +209,7 @@ impl Config {
                 default_size: self.default_page_size,
                 max_size: self.max_page_size,
             },
+            max_batch: self.max_batch_size,
         }
     }
 

@@ -2,11 +2,14 @@
 //! HTTP server and the CLI commands. `main.rs` only parses the command line
 //! and calls [`run`].
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod domains;
 pub mod engine;
 pub mod error;
+pub mod seed;
 pub mod server;
 pub mod web;
 
@@ -81,6 +84,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", erd::to_mermaid(&model));
             Ok(())
         }
+        Command::Seed {
+            domain,
+            org_units,
+            instances_per_unit,
+            seed,
+        } => {
+            let options = seed::SeedOptions {
+                org_units,
+                instances_per_unit,
+                seed,
+            };
+            let report = seed::run(&cli.config, &domain, &options).await?;
+            for (table, rows) in &report.tables {
+                println!("{table:<30} {rows:>10}");
+            }
+            let seconds = report.elapsed.as_secs_f64();
+            println!(
+                "{} rows in {seconds:.1} s ({:.0} rows/s)",
+                report.total(),
+                report.total() as f64 / seconds.max(1e-3)
+            );
+            Ok(())
+        }
+        Command::Token {
+            domain,
+            sub,
+            tenant,
+            roles,
+            ttl,
+        } => {
+            let token =
+                auth::issue_token(&cli.config, &domain, &sub, tenant.as_deref(), &roles, ttl)?;
+            println!("{token}");
+            Ok(())
+        }
     }
 }
 
@@ -95,8 +133,10 @@ pub fn sdl_path(domain: &str) -> std::path::PathBuf {
 
 /// A domain's SDL, built without a database.
 pub fn domain_sdl(domain: &str) -> anyhow::Result<String> {
-    let model = Arc::new(engine::Model::build(&erd::load(domain)?).map_err(anyhow::Error::msg)?);
-    let schema = engine::build(model, engine::Limits::default())?;
+    let erd_model = erd::load(domain)?;
+    let model = Arc::new(engine::Model::build(&erd_model).map_err(anyhow::Error::msg)?);
+    let hooks = Arc::new(domains::hooks(domain, &model));
+    let schema = engine::build(model, &erd_model, hooks, engine::Limits::default())?;
     Ok(schema.sdl())
 }
 
@@ -105,6 +145,7 @@ pub fn domain_sdl(domain: &str) -> anyhow::Result<String> {
 /// explicit step and a pending one stops the start.
 pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
     let limits = config.limits();
+    let auth = Arc::new(auth::load_keys(config)?);
     let mut domains = Vec::new();
     for name in config.mounted_domains()? {
         let (db, statements) = db::connect_counted(config, name).await?;
@@ -125,8 +166,10 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
         if config.demo_data_enabled() && demo::load_if_empty(name, &db).await? {
             tracing::info!(domain = name, "loaded the demo data");
         }
-        let model = Arc::new(engine::Model::build(&erd::load(name)?).map_err(anyhow::Error::msg)?);
-        let schema = engine::build(model.clone(), limits)
+        let erd_model = erd::load(name)?;
+        let model = Arc::new(engine::Model::build(&erd_model).map_err(anyhow::Error::msg)?);
+        let hooks = Arc::new(domains::hooks(name, &model));
+        let schema = engine::build(model.clone(), &erd_model, hooks, limits)
             .with_context(|| format!("building the {name} schema"))?;
         domains.push(MountedDomain {
             name,
@@ -146,6 +189,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
         domains: Arc::new(domains),
         limits,
         graphiql: Arc::new(graphiql),
+        auth,
     })
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_graphql::{Response as GqlResponse, ServerError, Value as GqlValue};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -22,6 +22,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::AuthKeys;
 use crate::engine::{Limits, Model, RequestContext};
 use crate::web::{GraphiqlAssets, graphiql_html, landing_html};
 
@@ -47,6 +48,8 @@ pub struct AppState {
     pub domains: Arc<Vec<MountedDomain>>,
     pub limits: Limits,
     pub graphiql: Arc<GraphiqlAssets>,
+    /// Every mounted domain's JWT keys, loaded once at startup.
+    pub auth: Arc<AuthKeys>,
 }
 
 impl AppState {
@@ -93,12 +96,16 @@ pub fn router(state: AppState, assets_dir: Option<std::path::PathBuf>) -> Router
 }
 
 /// Runs one GraphQL request against a domain, with loaders of its own.
+/// `subject` is the authenticated caller, recorded in audit columns.
 pub async fn execute(
     domain: &MountedDomain,
     limits: &Limits,
     request: async_graphql::Request,
+    subject: Option<String>,
 ) -> GqlResponse {
-    let request = request.data(RequestContext::new(domain.db.clone(), domain.model.clone()));
+    let mut context = RequestContext::new(domain.db.clone(), domain.model.clone());
+    context.writer.subject = subject;
+    let request = request.data(context);
     // Unconstrained: tokio's cooperative budget would otherwise force
     // resolvers to yield mid-pass and split the loaders' batches. The
     // request still yields at every database round trip.
@@ -145,13 +152,23 @@ fn set_code(error: &mut ServerError, code: &str) {
     error.extensions = Some(ext);
 }
 
+/// Authenticates the request (a refused token executes nothing), then runs
+/// it with its [`crate::auth::Principal`] attached.
 async fn run(
     state: &AppState,
     domain: Option<&MountedDomain>,
+    headers: &HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
     match domain {
-        Some(d) => GraphQLResponse::from(execute(d, &state.limits, request.into_inner()).await).into_response(),
+        Some(d) => match state.auth.authenticate(d.name, headers) {
+            Ok(principal) => {
+                let subject = principal.subject.clone();
+                let request = request.into_inner().data(principal);
+                GraphQLResponse::from(execute(d, &state.limits, request, subject).await).into_response()
+            }
+            Err(error) => crate::auth::rejection(d.name, &error),
+        },
         None => (StatusCode::NOT_FOUND, Json(json!({ "errors": [{ "message": "no such domain", "extensions": { "code": "NOT_FOUND" } }] })))
             .into_response(),
     }
@@ -160,13 +177,18 @@ async fn run(
 async fn domain_graphql(
     State(state): State<AppState>,
     Path(domain): Path<String>,
+    headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    run(&state, state.domain(&domain), request).await
+    run(&state, state.domain(&domain), &headers, request).await
 }
 
-async fn default_graphql(State(state): State<AppState>, request: GraphQLRequest) -> Response {
-    run(&state, state.default_domain(), request).await
+async fn default_graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    run(&state, state.default_domain(), &headers, request).await
 }
 
 fn graphiql_page(state: &AppState, domain: Option<&MountedDomain>, endpoint: String) -> Response {

@@ -784,6 +784,8 @@ pub fn build(
                 auto_increment: false,
                 default: None,
                 secret: false,
+                password: false,
+                max_length: None,
                 managed: None,
             });
         }
@@ -994,6 +996,8 @@ fn push_column(entity: &mut Entity, name: &str, ty: ColumnType) -> Result<(), St
         auto_increment: false,
         default: None,
         secret: false,
+        password: false,
+        max_length: None,
         managed: None,
     });
     Ok(())
@@ -1082,6 +1086,8 @@ fn resolve_primary_key(d: &mut Draft, overlay: &Overlay) -> Result<(), String> {
                 auto_increment: false,
                 default: None,
                 secret: false,
+                password: false,
+                max_length: None,
                 managed: None,
             },
         );
@@ -1167,6 +1173,26 @@ fn apply_column_options(
     let mut not_null = BTreeSet::new();
     for name in &ov.not_null {
         not_null.insert(lookup(entity, "not_null", name)?);
+    }
+    for (name, length) in &ov.max_length {
+        let col = lookup(entity, "max_length", name)?;
+        if let Some(c) = entity.columns.iter_mut().find(|c| c.name == col) {
+            if c.ty != ColumnType::Text {
+                return Err(format!("[entity.{erd}] max_length: `{name}` is not text"));
+            }
+            c.max_length = Some(*length);
+        }
+    }
+    for name in &ov.passwords {
+        if !ov.secret.contains(name) {
+            return Err(format!(
+                "[entity.{erd}] passwords: `{name}` must also be a secret"
+            ));
+        }
+        let col = lookup(entity, "passwords", name)?;
+        if let Some(c) = entity.columns.iter_mut().find(|c| c.name == col) {
+            c.password = true;
+        }
     }
     for name in &ov.secret {
         let col = lookup(entity, "secret", name)?;

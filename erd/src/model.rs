@@ -88,6 +88,10 @@ pub struct Column {
     pub default: Option<DefaultValue>,
     /// Passwords, keys and tokens: writable, never readable.
     pub secret: bool,
+    /// A login password: stored as an argon2 hash of what is written.
+    pub password: bool,
+    /// The most characters a text column holds.
+    pub max_length: Option<u32>,
     pub managed: Option<Managed>,
 }
 
@@ -144,6 +148,21 @@ impl Relation {
             _ => None,
         }
     }
+}
+
+/// The name of a constraint or index, as the migrations create it: shortened
+/// with a stable hash where PostgreSQL would truncate it (63 bytes).
+pub fn constraint_name(prefix: &str, table: &str, columns: &[String]) -> String {
+    const MAX_IDENT: usize = 63;
+    let full = format!("{prefix}_{table}_{}", columns.join("_"));
+    if full.len() <= MAX_IDENT {
+        return full;
+    }
+    // FNV-1a: stable across builds and platforms.
+    let hash = full.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{}_{:08x}", &full[..MAX_IDENT - 9], hash as u32)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -84,6 +84,12 @@ pub struct EntityOverlay {
     pub default: toml::Table,
     #[serde(default)]
     pub secret: Vec<String>,
+    /// Login passwords among the secrets: stored as argon2 hashes.
+    #[serde(default)]
+    pub passwords: Vec<String>,
+    /// The most characters of text columns.
+    #[serde(default)]
+    pub max_length: BTreeMap<String, u32>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

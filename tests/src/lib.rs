@@ -45,6 +45,11 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+/// The JWT secret of every test gateway (PostgreSQL refuses to start
+/// without a key). Tests that need other keys set `config.jwt` in
+/// [`TestApp::spawn_with`].
+pub const TEST_JWT_SECRET: &str = "gateway-tests-jwt-secret-do-not-use-elsewhere";
+
 /// A database namespace of its own, removed when dropped.
 pub struct TestDb {
     pub backend: Backend,
@@ -57,21 +62,17 @@ impl TestDb {
     /// `None` when the backend is PostgreSQL and no server is configured.
     pub fn new(backend: Backend, domains: &[&str]) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data_dir: dir.path().join("data"),
-            database_url: None,
-            pg_schema_prefix: String::new(),
-            domains: domains.iter().map(|d| d.to_string()).collect(),
-            db_max_connections: 5,
-            graphiql_assets: None,
-            demo_data: Some(false),
-            max_depth: 10,
-            max_complexity: 1000,
-            default_page_size: 100,
-            max_page_size: 10_000,
-            log_json: false,
-        };
+        // Every default as `gateway` itself has it, then this test's own
+        // namespace and settings.
+        let mut config = <gateway::config::Cli as clap::Parser>::parse_from(["gateway"]).config;
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.data_dir = dir.path().join("data");
+        config.database_url = None;
+        config.pg_schema_prefix = String::new();
+        config.domains = domains.iter().map(|d| d.to_string()).collect();
+        config.db_max_connections = 5;
+        config.demo_data = Some(false);
+        config.jwt.secret = Some(SecretString::from(TEST_JWT_SECRET));
         let mut schemas = Vec::new();
         if backend == Backend::Postgres {
             let url = postgres_url()?;
@@ -217,6 +218,27 @@ impl TestApp {
             .await
             .unwrap();
         response.json().await.unwrap()
+    }
+
+    /// Posts a GraphQL request to `/<domain>/graphql` with extra headers;
+    /// returns the HTTP status and the whole response body.
+    pub async fn graphql_with_headers(
+        &self,
+        domain: &str,
+        query: &str,
+        variables: Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/{domain}/graphql", self.base))
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
     }
 
     /// As [`Self::graphql`], failing the test on any GraphQL error.

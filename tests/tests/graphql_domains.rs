@@ -41,6 +41,17 @@ fn ordered_column(entity: &EntityInfo) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
+/// The SQL condition, on alias `t`, that hides soft-deleted rows.
+fn visible(entity: &EntityInfo) -> String {
+    match entity.soft_delete {
+        Some(c) if entity.columns[c].scalar == Scalar::Boolean => {
+            format!(" AND t.\"{}\" = false", entity.columns[c].name)
+        }
+        Some(c) => format!(" AND t.\"{}\" IS NULL", entity.columns[c].name),
+        None => String::new(),
+    }
+}
+
 fn as_key(value: &Value) -> String {
     value.to_string()
 }
@@ -96,7 +107,11 @@ async fn check_domain(backend: Backend, domain: &str) {
         let nodes = all[list]["nodes"].as_array().unwrap().clone();
         let sql_count = rows(
             app.db(domain),
-            &format!("SELECT COUNT(*) || '' AS n FROM \"{}\"", entity.table),
+            &format!(
+                "SELECT COUNT(*) || '' AS n FROM \"{}\" t WHERE 1 = 1{}",
+                entity.table,
+                visible(entity)
+            ),
         )
         .await[0]["n"]
             .as_str()
@@ -254,8 +269,10 @@ async fn check_domain(backend: Backend, domain: &str) {
                     // names zones and systems alike.
                     let owner_pk = &entity.columns[entity.single_pk().unwrap()].name;
                     let sql = format!(
-                        "SELECT COUNT(*) || '' AS n FROM \"{}\" WHERE \"{fk}\" IN (SELECT \"{owner_pk}\" FROM \"{}\")",
-                        target.table, entity.table
+                        "SELECT COUNT(*) || '' AS n FROM \"{}\" t WHERE \"{fk}\" IN (SELECT \"{owner_pk}\" FROM \"{}\"){}",
+                        target.table,
+                        entity.table,
+                        visible(target)
                     );
                     let expected: usize = rows(app.db(domain), &sql).await[0]["n"]
                         .as_str()
@@ -266,7 +283,15 @@ async fn check_domain(backend: Backend, domain: &str) {
                 }
                 RelKind::ManyToMany { junction, .. } => {
                     let total = children_total(&app, domain, list, &pk, rel, &target_pk).await;
-                    let sql = format!("SELECT COUNT(*) || '' AS n FROM \"{junction}\"");
+                    let RelKind::ManyToMany { to, .. } = &relation.kind else {
+                        unreachable!()
+                    };
+                    let target_pk = &target.columns[target.single_pk().unwrap()].name;
+                    let sql = format!(
+                        "SELECT COUNT(*) || '' AS n FROM \"{junction}\" j JOIN \"{}\" t ON t.\"{target_pk}\" = j.\"{to}\" WHERE 1 = 1{}",
+                        target.table,
+                        visible(target)
+                    );
                     let expected: usize = rows(app.db(domain), &sql).await[0]["n"]
                         .as_str()
                         .unwrap()

@@ -126,7 +126,16 @@ fn enums(header: &str, defs: &[EnumDef]) -> String {
 }
 
 /// The Rust type and SeaORM column type of a column.
-fn rust_type(column: &Column) -> (String, Option<&'static str>) {
+fn rust_type(column: &Column) -> (String, Option<String>) {
+    let (ty, column_type) = rust_type_str(column);
+    let column_type = match (&column.ty, column.max_length) {
+        (ColumnType::Text, Some(n)) => Some(format!("String(StringLen::N({n}))")),
+        _ => column_type.map(str::to_string),
+    };
+    (ty, column_type)
+}
+
+fn rust_type_str(column: &Column) -> (String, Option<&'static str>) {
     let (ty, column_type) = match &column.ty {
         ColumnType::SmallInteger => ("i16".to_string(), None),
         ColumnType::Integer => ("i32".to_string(), None),
@@ -162,6 +171,9 @@ fn column_doc(column: &Column) -> Option<String> {
     }
     if column.secret {
         notes.push("Secret: it can be written but is never readable through the API.".to_string());
+    }
+    if column.password {
+        notes.push("A login password, stored as an argon2 hash.".to_string());
     }
     match column.default {
         Some(DefaultValue::Now) => notes.push("Set by the server.".to_string()),

@@ -77,8 +77,9 @@ impl RelationArgs {
         };
         Self {
             signature: format!(
-                "{}|{:?}|{}|{}|{:?}|{:?}|{:?}",
+                "{}|{}|{:?}|{}|{}|{:?}|{:?}|{:?}",
                 canonical(spec.filter.as_ref()),
+                spec.include_deleted,
                 spec.terms,
                 spec.window.backward,
                 spec.window.limit,
@@ -127,12 +128,13 @@ pub struct ChildCount {
     pub parent: GqlValue,
     pub key: String,
     pub filter: Arc<Option<GqlValue>>,
+    pub include_deleted: bool,
     pub signature: String,
 }
 
 impl ChildCount {
-    pub fn signature_of(filter: Option<&GqlValue>) -> String {
-        canonical(filter)
+    pub fn signature_of(filter: Option<&GqlValue>, include_deleted: bool) -> String {
+        format!("{}|{include_deleted}", canonical(filter))
     }
 }
 
@@ -368,6 +370,7 @@ impl Loader<ChildCount> for EngineLoader {
                 first.relation,
                 &parents,
                 first.filter.as_ref().as_ref(),
+                first.include_deleted,
             )
             .await?;
             for key in batch {

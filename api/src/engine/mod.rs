@@ -4,11 +4,13 @@
 pub mod filter;
 pub mod loader;
 pub mod model;
+pub mod mutation;
 pub mod pagination;
 pub mod prefetch;
 pub mod schema;
 pub mod sql;
 pub mod value;
+pub mod write;
 
 pub use model::Model;
 pub use schema::{Limits, RequestContext, build};

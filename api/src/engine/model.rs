@@ -96,6 +96,15 @@ pub struct ColumnInfo {
     pub scalar: Scalar,
     pub nullable: bool,
     pub secret: bool,
+    /// A login password: written as an argon2 hash.
+    pub password: bool,
+    /// The most characters a text column takes.
+    pub max_length: Option<u32>,
+    /// Numbered by the database.
+    pub auto: bool,
+    /// `created_at`/`updated_at`: set by the server.
+    pub managed: bool,
+    pub has_default: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -146,6 +155,8 @@ pub struct EntityInfo {
     pub list_field: String,
     pub get_field: String,
     pub members: HashMap<String, Member>,
+    /// The soft-delete column (`deleted_at`, or Instance's `deleted` flag).
+    pub soft_delete: Option<usize>,
 }
 
 impl EntityInfo {
@@ -246,6 +257,11 @@ impl Model {
                     scalar,
                     nullable: c.nullable,
                     secret: c.secret,
+                    password: c.password,
+                    max_length: c.max_length,
+                    auto: c.auto_increment,
+                    managed: c.managed.is_some(),
+                    has_default: c.default.is_some(),
                 });
             }
             let pk = entity
@@ -276,6 +292,9 @@ impl Model {
                 list_field,
                 get_field: singular,
                 members: HashMap::new(),
+                soft_delete: entity
+                    .soft_delete()
+                    .and_then(|c| entity.columns.iter().position(|x| x.name == c.name)),
             });
         }
 

@@ -154,6 +154,7 @@ pub fn prefetch<'a>(
                         continue;
                     };
                     let signature_filter = spec.filter.clone();
+                    let include_deleted = spec.include_deleted;
                     let args = Arc::new(RelationArgs::new(spec));
                     let mut fetched = Vec::new();
                     if selects(&field, &["nodes", "edges", "pageInfo"]) {
@@ -195,9 +196,11 @@ pub fn prefetch<'a>(
                             *r,
                             &parents,
                             signature_filter.as_ref(),
+                            include_deleted,
                         )
                         .await?;
-                        let signature = ChildCount::signature_of(signature_filter.as_ref());
+                        let signature =
+                            ChildCount::signature_of(signature_filter.as_ref(), include_deleted);
                         let filter = Arc::new(signature_filter);
                         let mut cache = ctx
                             .prefetched
@@ -213,6 +216,7 @@ pub fn prefetch<'a>(
                                     parent: parent.clone(),
                                     key: key.clone(),
                                     filter: filter.clone(),
+                                    include_deleted,
                                     signature: signature.clone(),
                                 },
                                 counts.get(&key).copied().unwrap_or(0),

@@ -29,6 +29,8 @@ pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub page: PageLimits,
+    /// Most items a batch mutation takes.
+    pub max_batch: usize,
 }
 
 impl Default for Limits {
@@ -40,6 +42,7 @@ impl Default for Limits {
                 default_size: 100,
                 max_size: 10_000,
             },
+            max_batch: 1000,
         }
     }
 }
@@ -49,6 +52,8 @@ pub struct RequestContext {
     pub db: DatabaseConnection,
     pub loader: RequestLoaders,
     pub prefetched: Prefetched,
+    /// Who writes, for the audit columns.
+    pub writer: crate::engine::write::Writer,
 }
 
 impl RequestContext {
@@ -61,12 +66,13 @@ impl RequestContext {
             db,
             loader,
             prefetched: Prefetched::default(),
+            writer: crate::engine::write::Writer::default(),
         }
     }
 }
 
 /// An entity row as a GraphQL object.
-struct Node(Arc<Row>);
+pub struct Node(pub Arc<Row>);
 
 struct Edge {
     row: Arc<Row>,
@@ -133,7 +139,14 @@ impl Connection {
     async fn total_count(&self, model: &Model, ctx: &RequestContext) -> ApiResult<u64> {
         match &self.source {
             Source::Root => {
-                sql::count(&ctx.db, model, self.entity, self.spec.filter.as_ref()).await
+                sql::count(
+                    &ctx.db,
+                    model,
+                    self.entity,
+                    self.spec.filter.as_ref(),
+                    self.spec.include_deleted,
+                )
+                .await
             }
             Source::Relation {
                 owner,
@@ -146,7 +159,11 @@ impl Connection {
                     parent: parent.clone(),
                     key: key_text(parent),
                     filter: Arc::new(self.spec.filter.clone()),
-                    signature: ChildCount::signature_of(self.spec.filter.as_ref()),
+                    include_deleted: self.spec.include_deleted,
+                    signature: ChildCount::signature_of(
+                        self.spec.filter.as_ref(),
+                        self.spec.include_deleted,
+                    ),
                 };
                 match ctx.prefetched.count(&key) {
                     Some(n) => Ok(n),
@@ -167,7 +184,8 @@ impl Connection {
     }
 }
 
-fn request<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a RequestContext> {
+/// The request's shared context.
+pub fn request<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a RequestContext> {
     ctx.data::<RequestContext>()
         .map_err(|_| ApiError::internal("request context missing"))
 }
@@ -239,6 +257,7 @@ pub fn spec_from_args(
         .get("filter")
         .filter(|f| !matches!(f, GqlValue::Null))
         .cloned();
+    let include_deleted = matches!(args.get("includeDeleted"), Some(GqlValue::Boolean(true)));
     let order: Vec<usize> = terms.iter().map(|t| t.column).collect();
     let projection = Arc::new(node_projection(
         model,
@@ -248,6 +267,7 @@ pub fn spec_from_args(
     ));
     Ok(ListSpec {
         filter,
+        include_deleted,
         terms,
         window,
         projection,
@@ -280,7 +300,16 @@ fn connection(entity: usize, source: Source, spec: ListSpec) -> Connection {
     }
 }
 
-fn list_arguments(field: Field, type_name: &str) -> Field {
+fn list_arguments(field: Field, type_name: &str, soft_delete: bool) -> Field {
+    let field = if soft_delete {
+        field.argument(
+            InputValue::new("includeDeleted", TypeRef::named(TypeRef::BOOLEAN))
+                .description("Include soft-deleted rows (hidden by default).")
+                .default_value(false),
+        )
+    } else {
+        field
+    };
     field
         .argument(InputValue::new(
             "filter",
@@ -296,7 +325,7 @@ fn list_arguments(field: Field, type_name: &str) -> Field {
         .argument(InputValue::new("before", TypeRef::named(TypeRef::STRING)))
 }
 
-fn scalar_type(model: &Model, scalar: Scalar, nullable: bool) -> TypeRef {
+pub fn scalar_type(model: &Model, scalar: Scalar, nullable: bool) -> TypeRef {
     match (scalar, nullable) {
         (Scalar::StringList, true) => TypeRef::named_nn_list(TypeRef::STRING),
         (Scalar::StringList, false) => TypeRef::named_nn_list_nn(TypeRef::STRING),
@@ -403,9 +432,14 @@ fn filter_inputs(model: &Model) -> Vec<InputObject> {
 }
 
 /// Builds the schema of one domain.
-pub fn build(model: Arc<Model>, limits: Limits) -> Result<Schema, SchemaError> {
+pub fn build(
+    model: Arc<Model>,
+    domain: &erd::Domain,
+    hooks: Arc<crate::engine::write::Hooks>,
+    limits: Limits,
+) -> Result<Schema, SchemaError> {
     let mut query = Object::new("Query");
-    let mut builder = Schema::build("Query", None, None)
+    let mut builder = Schema::build("Query", Some("Mutation"), None)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity);
     for scalar in scalars() {
@@ -573,7 +607,7 @@ pub fn build(model: Arc<Model>, limits: Limits) -> Result<Schema, SchemaError> {
                             })
                         },
                     );
-                    list_arguments(f, &target_name)
+                    list_arguments(f, &target_name, target.soft_delete.is_some())
                 }
             };
             object = object.field(field);
@@ -633,6 +667,7 @@ pub fn build(model: Arc<Model>, limits: Limits) -> Result<Schema, SchemaError> {
                     },
                 ),
                 &name,
+                entity.soft_delete.is_some(),
             )
             .description(format!(
                 "Every {name}, paged. Without `first` or `last`, a page has the default page size."
@@ -652,7 +687,16 @@ pub fn build(model: Arc<Model>, limits: Limits) -> Result<Schema, SchemaError> {
         }
         query = query.field(get.description(format!("One {name} by its key, or null.")));
     }
-    builder.register(query).finish()
+    let (mutation, builder) = crate::engine::mutation::register(
+        &model,
+        domain,
+        &hooks,
+        limits,
+        limits.max_batch,
+        Object::new("Mutation"),
+        builder,
+    );
+    builder.register(query).register(mutation).finish()
 }
 
 fn connection_types(model: &Arc<Model>, name: &str) -> (Object, Object) {

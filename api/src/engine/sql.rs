@@ -44,6 +44,8 @@ pub struct Page {
 #[derive(Clone, Debug)]
 pub struct ListSpec {
     pub filter: Option<GqlValue>,
+    /// Soft-deleted rows are hidden unless asked for.
+    pub include_deleted: bool,
     pub terms: Vec<OrderTerm>,
     pub window: Window,
     pub projection: Arc<Vec<usize>>,
@@ -78,15 +80,40 @@ fn read_row(
     Ok(Row { values })
 }
 
+/// The rows of `entity` a list may show: soft-deleted ones only when asked.
+pub fn visible(model: &Model, entity: usize, alias: &str, include_deleted: bool) -> Condition {
+    let info = &model.entities[entity];
+    match info.soft_delete {
+        Some(c) if !include_deleted => {
+            let col = Expr::col((Alias::new(alias), Alias::new(&info.columns[c].name)));
+            if info.columns[c].scalar == crate::engine::model::Scalar::Boolean {
+                Condition::all().add(col.eq(false))
+            } else {
+                Condition::all().add(col.is_null())
+            }
+        }
+        _ => Condition::all(),
+    }
+}
+
 fn filter_condition(
     model: &Model,
     db: &DatabaseConnection,
     entity: usize,
     filter: Option<&GqlValue>,
+    include_deleted: bool,
 ) -> ApiResult<Condition> {
+    let visibility = visible(model, entity, T, include_deleted);
     match filter {
-        Some(f) => condition(model, db.get_database_backend(), entity, T, f, "filter"),
-        None => Ok(Condition::all()),
+        Some(f) => Ok(visibility.add(condition(
+            model,
+            db.get_database_backend(),
+            entity,
+            T,
+            f,
+            "filter",
+        )?)),
+        None => Ok(visibility),
     }
 }
 
@@ -135,7 +162,13 @@ pub async fn fetch_page(
     select_columns(model, entity, &spec.projection, &mut select);
     select
         .from_as(Alias::new(&info.table), Alias::new(T))
-        .cond_where(filter_condition(model, db, entity, spec.filter.as_ref())?)
+        .cond_where(filter_condition(
+            model,
+            db,
+            entity,
+            spec.filter.as_ref(),
+            spec.include_deleted,
+        )?)
         .cond_where(keyset_condition(
             model,
             entity,
@@ -159,13 +192,20 @@ pub async fn count(
     model: &Model,
     entity: usize,
     filter: Option<&GqlValue>,
+    include_deleted: bool,
 ) -> ApiResult<u64> {
     let info = &model.entities[entity];
     let mut select = Query::select();
     select
         .expr_as(Expr::val(1).count(), Alias::new(COUNT))
         .from_as(Alias::new(&info.table), Alias::new(T))
-        .cond_where(filter_condition(model, db, entity, filter)?);
+        .cond_where(filter_condition(
+            model,
+            db,
+            entity,
+            filter,
+            include_deleted,
+        )?);
     let row = db
         .query_one(&select)
         .await?
@@ -322,7 +362,13 @@ pub async fn fetch_children(
             Alias::new(RANK),
         )
         .and_where(parent.is_in(parent_params(model, owner, parents)?))
-        .cond_where(filter_condition(model, db, target, spec.filter.as_ref())?)
+        .cond_where(filter_condition(
+            model,
+            db,
+            target,
+            spec.filter.as_ref(),
+            spec.include_deleted,
+        )?)
         .cond_where(keyset_condition(
             model,
             target,
@@ -365,6 +411,7 @@ pub async fn count_children(
     relation: usize,
     parents: &[GqlValue],
     filter: Option<&GqlValue>,
+    include_deleted: bool,
 ) -> ApiResult<HashMap<String, u64>> {
     let mut select = Query::select();
     let (target, parent) = relation_source(model, owner, relation, &mut select)?;
@@ -372,7 +419,13 @@ pub async fn count_children(
         .expr_as(parent.clone(), Alias::new(PARENT))
         .expr_as(Expr::val(1).count(), Alias::new(COUNT))
         .and_where(parent.clone().is_in(parent_params(model, owner, parents)?))
-        .cond_where(filter_condition(model, db, target, filter)?)
+        .cond_where(filter_condition(
+            model,
+            db,
+            target,
+            filter,
+            include_deleted,
+        )?)
         .add_group_by([parent]);
     let owner_info = &model.entities[owner];
     let owner_pk = owner_info

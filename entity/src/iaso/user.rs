@@ -22,7 +22,7 @@ pub struct Model {
     pub is_active: bool,
     /// Defaults to `false`.
     pub is_superuser: bool,
-    /// Secret: it can be written but is never readable through the API.
+    /// Secret: it can be written but is never readable through the API. A login password, stored as an argon2 hash.
     #[sea_orm(column_type = "Text")]
     #[serde(skip_serializing)]
     pub password: String,

@@ -31,7 +31,7 @@ pub struct Model {
     pub is_recurring: bool,
     /// Defaults to `false`.
     pub is_time_independent: bool,
-    #[sea_orm(column_type = "Text")]
+    #[sea_orm(column_type = "String(StringLen::N(4099))")]
     pub recurrence_pattern: Option<String>,
     /// Defaults to `0`.
     pub revision: i32,

@@ -14,10 +14,10 @@ pub struct Model {
     /// Defaults to `false`.
     pub enable_lobby: bool,
     /// Secret: it can be written but is never readable through the API.
-    #[sea_orm(column_type = "Text")]
+    #[sea_orm(column_type = "String(StringLen::N(10))")]
     #[serde(skip_serializing)]
     pub password: String,
-    #[sea_orm(column_type = "Text")]
+    #[sea_orm(column_type = "String(StringLen::N(10))")]
     pub sip_id: String,
 }
 

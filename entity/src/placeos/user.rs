@@ -34,7 +34,7 @@ pub struct Model {
     pub last_name: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub building: Option<String>,
-    /// Secret: it can be written but is never readable through the API.
+    /// Secret: it can be written but is never readable through the API. A login password, stored as an argon2 hash.
     #[sea_orm(column_type = "Text")]
     #[serde(skip_serializing)]
     pub password_digest: Option<String>,

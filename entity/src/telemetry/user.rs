@@ -19,7 +19,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub last_name: Option<String>,
     pub customer_id: Option<i32>,
-    /// Secret: it can be written but is never readable through the API.
+    /// Secret: it can be written but is never readable through the API. A login password, stored as an argon2 hash.
     #[sea_orm(column_type = "Text")]
     #[serde(skip_serializing)]
     pub hashed_password: String,

@@ -352,7 +352,7 @@ fn table_events(_sqlite: bool) -> TableCreateStatement {
                 .not_null()
                 .default(false),
         )
-        .col(ColumnDef::new("recurrence_pattern").text())
+        .col(ColumnDef::new("recurrence_pattern").string_len(4099))
         .col(ColumnDef::new("revision").integer().not_null().default(0))
         .col(
             ColumnDef::new("show_meeting_details")
@@ -589,8 +589,8 @@ fn table_sip_configs(sqlite: bool) -> TableCreateStatement {
                 .not_null()
                 .default(false),
         )
-        .col(ColumnDef::new("password").text().not_null())
-        .col(ColumnDef::new("sip_id").text().not_null())
+        .col(ColumnDef::new("password").string_len(10).not_null())
+        .col(ColumnDef::new("sip_id").string_len(10).not_null())
         .to_owned()
 }
 

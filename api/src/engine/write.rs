@@ -1,0 +1,784 @@
+//! Writes: create, update, upsert, delete and restore, one row or a batch,
+//! in one transaction. Inputs are validated before any SQL runs where they
+//! can be; what only the database can tell (a key taken meanwhile) comes
+//! back as a coded error naming the field. Nothing is written on failure.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::{Name, Value as GqlValue};
+use chrono::{SubsecRound, Utc};
+use erd::ColumnType;
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr, Value as SqlValue,
+};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, SqlErr, TransactionTrait};
+
+use crate::engine::model::{EntityInfo, Model, RelKind, Scalar};
+use crate::engine::value::{key_text, read, to_sql};
+use crate::error::{ApiError, ApiResult};
+
+/// How a column takes part in writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Writable {
+    /// The client sets it.
+    Input,
+    /// The client may set it; the server fills it when absent (UUIDs and
+    /// text keys).
+    Generated,
+    /// The server sets it: numbered keys, timestamps, audit columns.
+    Server,
+}
+
+/// Relations whose foreign key records who wrote the row.
+const AUDIT_RELATIONS: &[&str] = &["createdBy", "updatedBy", "lastModifiedBy"];
+
+pub fn audit_column(entity: &EntityInfo, column: usize) -> bool {
+    entity.relations.iter().any(|r| {
+        matches!(r.kind, RelKind::BelongsTo { column: c } if c == column)
+            && AUDIT_RELATIONS.contains(&r.gql.as_str())
+    })
+}
+
+pub fn writable(entity: &EntityInfo, column: usize) -> Writable {
+    let c = &entity.columns[column];
+    let pk = entity.pk.contains(&column);
+    if pk
+        && entity.single_pk() == Some(column)
+        && matches!(
+            c.ty,
+            ColumnType::Integer | ColumnType::BigInteger | ColumnType::SmallInteger
+        )
+        && c.auto
+    {
+        return Writable::Server;
+    }
+    if c.managed || audit_column(entity, column) {
+        return Writable::Server;
+    }
+    let generated = !c.nullable
+        && !c.has_default
+        && (c.scalar == Scalar::Uuid
+            || (pk && entity.single_pk() == Some(column) && c.scalar == Scalar::String));
+    if generated {
+        Writable::Generated
+    } else {
+        Writable::Input
+    }
+}
+
+/// Whether a create input must give the column.
+pub fn required_on_create(entity: &EntityInfo, column: usize) -> bool {
+    let c = &entity.columns[column];
+    writable(entity, column) == Writable::Input && !c.nullable && !c.has_default
+}
+
+/// One item of a write, as GraphQL gave it.
+pub struct Item {
+    /// Where it came from, for errors: `input`, `inputs[3]`, `items[0].input`.
+    pub path: String,
+    pub input: IndexMap<Name, GqlValue>,
+    /// The key of an update, delete or restore.
+    pub key: Vec<GqlValue>,
+    /// Optimistic concurrency: the `updatedAt` the client read.
+    pub expected_updated_at: Option<GqlValue>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Update,
+    Upsert,
+    Delete,
+    Restore,
+}
+
+/// Per-entity behaviour no engine can derive, run inside the write's
+/// transaction after each row is written.
+pub trait Hook: Send + Sync {
+    /// `key` is the primary key of the written row; `parent_changed` says
+    /// whether the write set the hook's parent column.
+    fn after_write<'a>(
+        &'a self,
+        tx: &'a DatabaseTransaction,
+        model: &'a Model,
+        entity: usize,
+        op: Op,
+        key: &'a GqlValue,
+        input: &'a IndexMap<Name, GqlValue>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>>;
+}
+
+/// The hooks of one domain, by entity index.
+pub type Hooks = HashMap<usize, Vec<Arc<dyn Hook>>>;
+
+/// Who writes: fills the audit columns.
+#[derive(Clone, Debug, Default)]
+pub struct Writer {
+    pub subject: Option<String>,
+}
+
+/// What a write needs besides its items.
+pub struct WriteContext<'a> {
+    pub model: &'a Model,
+    pub hooks: &'a Hooks,
+    pub writer: &'a Writer,
+    pub max_batch: usize,
+}
+
+fn now() -> SqlValue {
+    // Microseconds: what PostgreSQL keeps, so that a value read back
+    // compares equal when a client sends it as `expectedUpdatedAt`.
+    SqlValue::from(Utc::now().trunc_subsecs(6))
+}
+
+fn column_expr(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+fn hash_password(field: &str, value: &SqlValue) -> ApiResult<SqlValue> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let SqlValue::String(Some(plain)) = value else {
+        return Err(ApiError::bad_field(
+            field,
+            format!("`{field}`: expected a password"),
+        ));
+    };
+    if plain.is_empty() {
+        return Err(ApiError::bad_field(
+            field,
+            format!("`{field}` must not be empty"),
+        ));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = argon2::Argon2::default()
+        .hash_password(plain.as_bytes(), &salt)
+        .map_err(ApiError::internal)?
+        .to_string();
+    Ok(SqlValue::from(hash))
+}
+
+/// The column values an input sets, validated, in column order.
+fn parse_values(
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    item: &Item,
+    op: Op,
+) -> ApiResult<Vec<(usize, SqlValue)>> {
+    let info = &ctx.model.entities[entity];
+    let mut values: Vec<(usize, SqlValue)> = Vec::new();
+    let mut given = HashSet::new();
+    for (name, value) in &item.input {
+        let field = format!("{}.{name}", item.path);
+        let column = info
+            .columns
+            .iter()
+            .position(|c| c.gql == name.as_str() || (c.secret && c.gql == name.as_str()))
+            .ok_or_else(|| {
+                ApiError::bad_field(&field, format!("`{name}` is not a field of {}", info.name))
+            })?;
+        if writable(info, column) == Writable::Server
+            || (op == Op::Update && info.pk.contains(&column))
+        {
+            return Err(ApiError::bad_field(
+                &field,
+                format!("`{name}` is set by the server"),
+            ));
+        }
+        let c = &info.columns[column];
+        let sql = if matches!(value, GqlValue::Null) {
+            if !c.nullable {
+                return Err(ApiError::bad_field(
+                    &field,
+                    format!("`{name}` cannot be null"),
+                ));
+            }
+            null_of(c)
+        } else {
+            if let (Some(max), GqlValue::String(text)) = (c.max_length, value)
+                && text.chars().count() > max as usize
+            {
+                return Err(ApiError::bad_field(
+                    &field,
+                    format!("`{name}` takes at most {max} characters"),
+                ));
+            }
+            let v = if c.scalar == Scalar::StringList {
+                string_list(value, &field)?
+            } else {
+                to_sql(c, ctx.model, value, &field)?
+            };
+            if c.password {
+                hash_password(&field, &v)?
+            } else {
+                v
+            }
+        };
+        given.insert(column);
+        values.push((column, sql));
+    }
+    if matches!(op, Op::Create | Op::Upsert) {
+        for (i, c) in info.columns.iter().enumerate() {
+            if given.contains(&i) {
+                continue;
+            }
+            match writable(info, i) {
+                Writable::Generated => {
+                    let generated = if c.scalar == Scalar::Uuid {
+                        SqlValue::from(uuid::Uuid::new_v4())
+                    } else {
+                        let short: String = uuid::Uuid::new_v4()
+                            .simple()
+                            .to_string()
+                            .chars()
+                            .take(10)
+                            .collect();
+                        SqlValue::from(format!("{}-{short}", info.table.replace('_', "")))
+                    };
+                    values.push((i, generated));
+                }
+                Writable::Input if required_on_create(info, i) => {
+                    return Err(ApiError::bad_field(
+                        format!("{}.{}", item.path, c.gql),
+                        format!("`{}` is required", c.gql),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    // Server-owned columns.
+    for (i, c) in info.columns.iter().enumerate() {
+        if c.managed
+            && (c.name == "updated_at"
+                || (c.name == "created_at" && matches!(op, Op::Create | Op::Upsert)))
+        {
+            values.push((i, now()));
+        }
+        if audit_column(info, i) {
+            let creating = matches!(op, Op::Create | Op::Upsert);
+            let stamp =
+                c.name.starts_with("created_by") && creating || !c.name.starts_with("created_by");
+            if !stamp {
+                continue;
+            }
+            match &ctx.writer.subject {
+                Some(subject) => {
+                    let v = to_sql(c, ctx.model, &GqlValue::String(subject.clone()), &c.gql)
+                        .map_err(|_| {
+                            ApiError::Unauthenticated(format!(
+                                "the token's subject is not a valid `{}`",
+                                c.gql
+                            ))
+                        })?;
+                    values.push((i, v));
+                }
+                None if !c.nullable && creating => {
+                    return Err(ApiError::Unauthenticated(format!(
+                        "writing a {} records who wrote it (`{}`): authenticate first",
+                        info.name, c.gql
+                    )));
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(values)
+}
+
+fn string_list(value: &GqlValue, field: &str) -> ApiResult<SqlValue> {
+    let json = value.clone().into_json().map_err(|_| {
+        ApiError::bad_field(field, format!("`{field}`: expected a list of strings"))
+    })?;
+    if !json
+        .as_array()
+        .is_some_and(|a| a.iter().all(|v| v.is_string()))
+    {
+        return Err(ApiError::bad_field(
+            field,
+            format!("`{field}`: expected a list of strings"),
+        ));
+    }
+    Ok(SqlValue::from(json))
+}
+
+/// A typed SQL NULL for a column.
+fn null_of(column: &crate::engine::model::ColumnInfo) -> SqlValue {
+    match column.scalar {
+        Scalar::Int => SqlValue::Int(None),
+        Scalar::BigInt => SqlValue::BigInt(None),
+        Scalar::Boolean => SqlValue::Bool(None),
+        Scalar::Decimal => SqlValue::Decimal(None),
+        Scalar::Uuid => SqlValue::Uuid(None),
+        Scalar::Date => SqlValue::ChronoDate(None),
+        Scalar::DateTime => SqlValue::ChronoDateTimeUtc(None),
+        Scalar::Json | Scalar::GeoJson | Scalar::StringList => SqlValue::Json(None),
+        Scalar::Enum(_) if matches!(column.ty, ColumnType::Enum(_)) => SqlValue::String(None),
+        Scalar::String | Scalar::Enum(_) => SqlValue::String(None),
+    }
+}
+
+/// Every foreign key an item sets must point at a row: checked per key
+/// column for the whole batch in one statement, naming the first bad field.
+async fn check_references(
+    tx: &DatabaseTransaction,
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    rows: &[(String, Vec<(usize, SqlValue)>)],
+) -> ApiResult<()> {
+    let info = &ctx.model.entities[entity];
+    for relation in &info.relations {
+        let RelKind::BelongsTo { column } = relation.kind else {
+            continue;
+        };
+        let target = &ctx.model.entities[relation.target];
+        let Some(target_pk) = target.single_pk() else {
+            continue;
+        };
+        let mut wanted: Vec<(String, SqlValue)> = Vec::new();
+        for (path, values) in rows {
+            for (c, v) in values {
+                if *c == column && !is_null(v) {
+                    wanted.push((format!("{path}.{}", info.columns[column].gql), v.clone()));
+                }
+            }
+        }
+        if wanted.is_empty() {
+            continue;
+        }
+        let distinct: Vec<SqlValue> = {
+            let mut seen = HashSet::new();
+            wanted
+                .iter()
+                .filter(|(_, v)| seen.insert(format!("{v:?}")))
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
+        let pk_name = &target.columns[target_pk].name;
+        let mut select = Query::select();
+        select
+            .column(Alias::new(pk_name))
+            .from(Alias::new(&target.table))
+            .and_where(column_expr(pk_name).is_in(distinct));
+        let found: HashSet<String> = tx
+            .query_all(&select)
+            .await?
+            .iter()
+            .map(|r| read(r, pk_name, &target.columns[target_pk], ctx.model).map(|v| key_text(&v)))
+            .collect::<ApiResult<_>>()?;
+        for (field, value) in &wanted {
+            let text = sql_key_text(value);
+            if !found.contains(&text) {
+                return Err(ApiError::bad_field(
+                    field,
+                    format!("`{field}`: no {} has the key {text}", target.name),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A SQL NULL of any type: the value equals its own typed null.
+fn is_null(value: &SqlValue) -> bool {
+    *value == value.as_null()
+}
+
+/// The key text of a SQL key value, as [`key_text`] gives it for the same
+/// value read back.
+fn sql_key_text(value: &SqlValue) -> String {
+    match value {
+        SqlValue::Int(Some(n)) => n.to_string(),
+        SqlValue::SmallInt(Some(n)) => n.to_string(),
+        SqlValue::BigInt(Some(n)) => n.to_string(),
+        SqlValue::String(Some(s)) => s.clone(),
+        SqlValue::Uuid(Some(u)) => u.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Maps a constraint violation to a coded error naming the field.
+fn constraint_error(model: &Model, entity: usize, path: &str, error: DbErr) -> ApiError {
+    let info = &model.entities[entity];
+    let field_of = |message: &str| -> Option<String> {
+        // PostgreSQL names the constraint; SQLite names `table.column`.
+        for (i, c) in info.columns.iter().enumerate() {
+            let names = [
+                erd::constraint_name("uq", &info.table, std::slice::from_ref(&c.name)),
+                erd::constraint_name("fk", &info.table, std::slice::from_ref(&c.name)),
+                format!("{}.{}", info.table, c.name),
+            ];
+            if names.iter().any(|n| {
+                message.contains(&format!("\"{n}\""))
+                    || message.contains(&format!("{n},"))
+                    || message.ends_with(n.as_str())
+            }) && !info.pk.contains(&i)
+            {
+                return Some(format!("{path}.{}", c.gql));
+            }
+        }
+        None
+    };
+    match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) => ApiError::Conflict {
+            field: field_of(&message),
+            message: format!("{path}: a {} with the same unique key exists", info.name),
+        },
+        Some(SqlErr::ForeignKeyConstraintViolation(message)) => ApiError::BadUserInput {
+            field: field_of(&message),
+            message: format!(
+                "{path}: a key points at no row, or rows still point at this {}",
+                info.name
+            ),
+        },
+        _ => {
+            let text = error.to_string();
+            if text.contains("NOT NULL")
+                || text.contains("not-null")
+                || text.contains("null value in column")
+            {
+                ApiError::bad_input(format!(
+                    "{path}: a required field of {} is missing",
+                    info.name
+                ))
+            } else {
+                ApiError::internal(text)
+            }
+        }
+    }
+}
+
+fn key_condition(
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    key: &[GqlValue],
+    path: &str,
+) -> ApiResult<sea_orm::sea_query::Condition> {
+    let info = &ctx.model.entities[entity];
+    let mut cond = sea_orm::sea_query::Condition::all();
+    for (&pk, value) in info.pk.iter().zip(key) {
+        let c = &info.columns[pk];
+        cond = cond.add(column_expr(&c.name).eq(to_sql(
+            c,
+            ctx.model,
+            value,
+            &format!("{path}.{}", c.gql),
+        )?));
+    }
+    Ok(cond)
+}
+
+/// Reads the primary key of the row a statement returned.
+fn returned_key(
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    row: &sea_orm::QueryResult,
+) -> ApiResult<Vec<GqlValue>> {
+    let info = &ctx.model.entities[entity];
+    info.pk
+        .iter()
+        .map(|&pk| read(row, &info.columns[pk].name, &info.columns[pk], ctx.model))
+        .collect()
+}
+
+fn check_batch(ctx: &WriteContext<'_>, items: &[Item]) -> ApiResult<()> {
+    if items.len() > ctx.max_batch {
+        return Err(ApiError::bad_input(format!(
+            "a batch takes at most {} items, not {}",
+            ctx.max_batch,
+            items.len()
+        )));
+    }
+    Ok(())
+}
+
+async fn run_hooks(
+    tx: &DatabaseTransaction,
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    op: Op,
+    key: &[GqlValue],
+    input: &IndexMap<Name, GqlValue>,
+) -> ApiResult<()> {
+    if let (Some(hooks), [single]) = (ctx.hooks.get(&entity), key) {
+        for hook in hooks {
+            hook.after_write(tx, ctx.model, entity, op, single, input)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates or upserts rows; returns their keys in order. `conflict` names
+/// the unique key's columns of an upsert.
+pub async fn insert(
+    db: &sea_orm::DatabaseConnection,
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    items: Vec<Item>,
+    conflict: Option<Vec<usize>>,
+) -> ApiResult<Vec<Vec<GqlValue>>> {
+    check_batch(ctx, &items)?;
+    let info = &ctx.model.entities[entity];
+    let op = if conflict.is_some() {
+        Op::Upsert
+    } else {
+        Op::Create
+    };
+    let mut rows = Vec::with_capacity(items.len());
+    for item in &items {
+        let values = parse_values(ctx, entity, item, op)?;
+        if let Some(key) = &conflict {
+            for &c in key {
+                if !values.iter().any(|(v, x)| *v == c && !is_null(x)) {
+                    return Err(ApiError::bad_field(
+                        format!("{}.{}", item.path, info.columns[c].gql),
+                        format!(
+                            "`{}` is needed to find an existing row",
+                            info.columns[c].gql
+                        ),
+                    ));
+                }
+            }
+        }
+        rows.push((item.path.clone(), values));
+    }
+    let tx = db.begin().await?;
+    check_references(&tx, ctx, entity, &rows).await?;
+    let mut keys = Vec::with_capacity(rows.len());
+    for ((path, values), item) in rows.into_iter().zip(&items) {
+        let mut insert = Query::insert();
+        insert.into_table(Alias::new(&info.table)).columns(
+            values
+                .iter()
+                .map(|(c, _)| Alias::new(&info.columns[*c].name)),
+        );
+        insert
+            .values(values.iter().map(|(_, v)| SimpleExpr::from(v.clone())))
+            .map_err(ApiError::internal)?;
+        if let Some(key) = &conflict {
+            // An existing row takes the fields the client gave, and the
+            // server's `updated_at`/`updated_by`; never a generated key or
+            // `created_at`.
+            let given: HashSet<&str> = item.input.keys().map(|k| k.as_str()).collect();
+            let updates: Vec<Alias> = values
+                .iter()
+                .filter(|(c, _)| {
+                    let col = &info.columns[*c];
+                    let server_update = (col.managed && col.name == "updated_at")
+                        || (audit_column(info, *c) && !col.name.starts_with("created_by"));
+                    !key.contains(c)
+                        && !info.pk.contains(c)
+                        && (given.contains(col.gql.as_str()) || server_update)
+                })
+                .map(|(c, _)| Alias::new(&info.columns[*c].name))
+                .collect();
+            let mut on_conflict =
+                OnConflict::columns(key.iter().map(|c| Alias::new(&info.columns[*c].name)));
+            if updates.is_empty() {
+                on_conflict.do_nothing();
+            } else {
+                on_conflict.update_columns(updates);
+            }
+            insert.on_conflict(on_conflict);
+        }
+        insert.returning(
+            Query::returning().columns(info.pk.iter().map(|&c| Alias::new(&info.columns[c].name))),
+        );
+        let returned = match tx.query_one(&insert).await {
+            Ok(Some(row)) => returned_key(ctx, entity, &row)?,
+            Ok(None) => {
+                // An upsert that changed nothing: the row exists as it is.
+                let key_cols = conflict.as_deref().unwrap_or_default();
+                let mut select = Query::select();
+                select
+                    .columns(info.pk.iter().map(|&c| Alias::new(&info.columns[c].name)))
+                    .from(Alias::new(&info.table));
+                for (c, v) in values.iter().filter(|(c, _)| key_cols.contains(c)) {
+                    select.and_where(column_expr(&info.columns[*c].name).eq(v.clone()));
+                }
+                let row = tx
+                    .query_one(&select)
+                    .await?
+                    .ok_or_else(|| ApiError::internal("upsert returned nothing"))?;
+                returned_key(ctx, entity, &row)?
+            }
+            Err(error) => return Err(constraint_error(ctx.model, entity, &path, error)),
+        };
+        run_hooks(&tx, ctx, entity, op, &returned, &item.input).await?;
+        keys.push(returned);
+    }
+    tx.commit().await?;
+    Ok(keys)
+}
+
+/// Updates rows by key; returns their keys. A stale `expectedUpdatedAt` is
+/// a CONFLICT, a missing (or soft-deleted) row NOT_FOUND.
+pub async fn update(
+    db: &sea_orm::DatabaseConnection,
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    items: Vec<Item>,
+) -> ApiResult<Vec<Vec<GqlValue>>> {
+    check_batch(ctx, &items)?;
+    let info = &ctx.model.entities[entity];
+    let mut rows = Vec::with_capacity(items.len());
+    for item in &items {
+        rows.push((
+            item.path.clone(),
+            parse_values(ctx, entity, item, Op::Update)?,
+        ));
+    }
+    let tx = db.begin().await?;
+    check_references(&tx, ctx, entity, &rows).await?;
+    for ((path, values), item) in rows.into_iter().zip(&items) {
+        let mut cond = key_condition(ctx, entity, &item.key, &path)?.add(
+            crate::engine::sql::visible(ctx.model, entity, &info.table, false),
+        );
+        let updated_at = info
+            .columns
+            .iter()
+            .position(|c| c.name == "updated_at" && c.managed);
+        if let (Some(expected), Some(col)) = (&item.expected_updated_at, updated_at) {
+            cond = cond.add(column_expr("updated_at").eq(to_sql(
+                &info.columns[col],
+                ctx.model,
+                expected,
+                "expectedUpdatedAt",
+            )?));
+        }
+        let mut update = Query::update();
+        update.table(Alias::new(&info.table)).cond_where(cond);
+        for (c, v) in &values {
+            update.value(Alias::new(&info.columns[*c].name), v.clone());
+        }
+        update.returning(
+            Query::returning().columns(info.pk.iter().map(|&c| Alias::new(&info.columns[c].name))),
+        );
+        match tx.query_one(&update).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(missing_or_stale(&tx, ctx, entity, item, &path).await?),
+            Err(error) => return Err(constraint_error(ctx.model, entity, &path, error)),
+        }
+        run_hooks(&tx, ctx, entity, Op::Update, &item.key, &item.input).await?;
+    }
+    tx.commit().await?;
+    Ok(items.into_iter().map(|i| i.key).collect())
+}
+
+/// Why an update touched no row.
+async fn missing_or_stale(
+    tx: &DatabaseTransaction,
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    item: &Item,
+    path: &str,
+) -> ApiResult<ApiError> {
+    let info = &ctx.model.entities[entity];
+    let mut select = Query::select();
+    select
+        .expr(Expr::val(1))
+        .from(Alias::new(&info.table))
+        .cond_where(
+            key_condition(ctx, entity, &item.key, path)?.add(crate::engine::sql::visible(
+                ctx.model,
+                entity,
+                &info.table,
+                false,
+            )),
+        );
+    let exists = tx.query_one(&select).await?.is_some();
+    Ok(if exists && item.expected_updated_at.is_some() {
+        ApiError::Conflict {
+            message: format!(
+                "{path}: the {} changed since it was read (updatedAt differs)",
+                info.name
+            ),
+            field: Some("expectedUpdatedAt".into()),
+        }
+    } else {
+        ApiError::NotFound(format!("{path}: no {} has this key", info.name))
+    })
+}
+
+/// Deletes rows: soft where the entity has a soft-delete column, for good
+/// otherwise. Restores undo a soft delete.
+pub async fn delete(
+    db: &sea_orm::DatabaseConnection,
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    items: Vec<Item>,
+    op: Op,
+) -> ApiResult<Vec<Vec<GqlValue>>> {
+    check_batch(ctx, &items)?;
+    let info = &ctx.model.entities[entity];
+    let tx = db.begin().await?;
+    for item in &items {
+        let path = &item.path;
+        let key = key_condition(ctx, entity, &item.key, path)?;
+        let returning =
+            Query::returning().columns(info.pk.iter().map(|&c| Alias::new(&info.columns[c].name)));
+        let result = match (info.soft_delete, op) {
+            (Some(c), _) => {
+                let col = &info.columns[c];
+                let flag = col.scalar == Scalar::Boolean;
+                let (set, was): (SqlValue, SimpleExpr) = match (op, flag) {
+                    (Op::Restore, true) => (SqlValue::from(false), column_expr(&col.name).eq(true)),
+                    (Op::Restore, false) => (null_of(col), column_expr(&col.name).is_not_null()),
+                    (_, true) => (SqlValue::from(true), column_expr(&col.name).eq(false)),
+                    (_, false) => (now(), column_expr(&col.name).is_null()),
+                };
+                let mut update = Query::update();
+                update
+                    .table(Alias::new(&info.table))
+                    .value(Alias::new(&col.name), set)
+                    .cond_where(key.add(was))
+                    .returning(returning);
+                if let Some(u) = info
+                    .columns
+                    .iter()
+                    .find(|c| c.name == "updated_at" && c.managed)
+                {
+                    update.value(Alias::new(&u.name), now());
+                }
+                tx.query_one(&update).await
+            }
+            (None, Op::Restore) => {
+                return Err(ApiError::bad_input(format!(
+                    "{} is not soft-deleted",
+                    info.name
+                )));
+            }
+            (None, _) => {
+                let mut delete = Query::delete();
+                delete
+                    .from_table(Alias::new(&info.table))
+                    .cond_where(key)
+                    .returning(returning);
+                tx.query_one(&delete).await
+            }
+        };
+        match result {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(ApiError::NotFound(format!(
+                    "{path}: no {} has this key",
+                    info.name
+                )));
+            }
+            Err(error) => {
+                return Err(match error.sql_err() {
+                    Some(SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::Conflict {
+                        message: format!("{path}: other rows still point at this {}", info.name),
+                        field: None,
+                    },
+                    _ => constraint_error(ctx.model, entity, path, error),
+                });
+            }
+        }
+        run_hooks(&tx, ctx, entity, op, &item.key, &item.input).await?;
+    }
+    tx.commit().await?;
+    Ok(items.into_iter().map(|i| i.key).collect())
+}

@@ -1,0 +1,641 @@
+//! The write engine over HTTP, on SQLite and PostgreSQL: create, update,
+//! delete and upsert in every domain; batches are all or nothing; each
+//! error has its code and field; soft delete and restore; optimistic
+//! concurrency; write-only secrets; the org-unit tree kept on re-parenting.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use gateway_tests::fixtures::iaso_tree;
+use gateway_tests::{Backend, TestApp, on_both_backends, rows};
+use serde_json::{Value, json};
+
+fn error(body: &Value) -> &Value {
+    assert!(body["errors"].is_array(), "expected an error: {body}");
+    &body["errors"][0]
+}
+
+fn assert_error(body: &Value, code: &str, field: Option<&str>) {
+    let e = error(body);
+    assert_eq!(e["extensions"]["code"], code, "{body}");
+    if let Some(field) = field {
+        assert_eq!(e["extensions"]["field"], field, "{body}");
+    }
+    let message = e["message"].as_str().unwrap();
+    for leak in [
+        "duplicate key",
+        "UNIQUE constraint",
+        "FOREIGN KEY",
+        "violates",
+        "SQLSTATE",
+        "sqlx",
+    ] {
+        assert!(
+            !message.contains(leak),
+            "a database message leaked: {message}"
+        );
+    }
+}
+
+async fn count(app: &TestApp, domain: &str, table: &str) -> usize {
+    rows(
+        app.db(domain),
+        &format!("SELECT COUNT(*) || '' AS n FROM \"{table}\""),
+    )
+    .await[0]["n"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn iaso_crud(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso"]).await else {
+        return;
+    };
+    let tree = iaso_tree(app.db("iaso"), 2, 2, 1).await;
+
+    // Create, returning relations in the payload.
+    let data = app
+        .data(
+            "iaso",
+            "mutation($v: Int!, $p: Int!) { createOrgUnit(input: { name: \"Clinic\", versionId: $v, parentId: $p, aliases: [\"A\", \"B\"], location: { type: \"Point\", coordinates: [4.3, 50.8] } }) { id name path validationStatus aliases location parent { name } version { number } } }",
+            json!({ "v": tree.version, "p": tree.regions[0] }),
+        )
+        .await;
+    let unit = &data["createOrgUnit"];
+    assert_eq!(
+        unit["validationStatus"], "NEW",
+        "the column default applies"
+    );
+    assert_eq!(unit["parent"]["name"], "Region 00");
+    assert_eq!(unit["aliases"], json!(["A", "B"]));
+    assert_eq!(unit["location"]["coordinates"], json!([4.3, 50.8]));
+    let id = unit["id"].as_i64().unwrap();
+    assert!(
+        unit["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(".{}.{id}", tree.regions[0]))
+    );
+
+    // Update sets only what is given; an explicit null clears.
+    let data = app
+        .data("iaso", "mutation($id: Int!) { updateOrgUnit(id: $id, input: { name: \"Clinic 2\", aliases: null }) { name aliases validationStatus } }", json!({ "id": id }))
+        .await;
+    assert_eq!(
+        data["updateOrgUnit"],
+        json!({ "name": "Clinic 2", "aliases": null, "validationStatus": "NEW" })
+    );
+
+    // Upsert on the instance uuid: a retried upload changes nothing twice.
+    let upsert = "mutation($f: Int!, $p: Int!, $o: Int!, $period: String!) { upsertInstance(input: { uuid: \"dev-1\", formId: $f, projectId: $p, orgUnitId: $o, period: $period }, onConflict: UUID) { id period } }";
+    let before = count(&app, "iaso", "instance").await;
+    let first = app
+        .data(
+            "iaso",
+            upsert,
+            json!({ "f": tree.form, "p": tree.project, "o": id, "period": "202611" }),
+        )
+        .await;
+    let again = app
+        .data(
+            "iaso",
+            upsert,
+            json!({ "f": tree.form, "p": tree.project, "o": id, "period": "202612" }),
+        )
+        .await;
+    assert_eq!(first["upsertInstance"]["id"], again["upsertInstance"]["id"]);
+    assert_eq!(again["upsertInstance"]["period"], "202612");
+    assert_eq!(
+        count(&app, "iaso", "instance").await,
+        before + 1,
+        "the retried upsert created a duplicate"
+    );
+
+    // Delete for good (org units have no soft delete) returns the row.
+    let data = app
+        .data(
+            "iaso",
+            "mutation($id: Int!) { deleteOrgUnit(id: $id) { id name } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(data["deleteOrgUnit"]["name"], "Clinic 2");
+    let body = app
+        .graphql(
+            "iaso",
+            "mutation($id: Int!) { deleteOrgUnit(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_error(&body, "NOT_FOUND", None);
+}
+
+async fn soft_delete_and_restore(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso"]).await else {
+        return;
+    };
+    let tree = iaso_tree(app.db("iaso"), 1, 1, 2).await;
+    let forms = "{ forms { totalCount } all: forms(includeDeleted: true) { totalCount } }";
+    assert_eq!(
+        app.data("iaso", forms, json!({})).await,
+        json!({ "forms": { "totalCount": 1 }, "all": { "totalCount": 1 } })
+    );
+    let deleted = app
+        .data(
+            "iaso",
+            "mutation($id: Int!) { deleteForm(id: $id) { id deletedAt } }",
+            json!({ "id": tree.form }),
+        )
+        .await;
+    assert!(deleted["deleteForm"]["deletedAt"].is_string());
+    assert_eq!(
+        app.data("iaso", forms, json!({})).await,
+        json!({ "forms": { "totalCount": 0 }, "all": { "totalCount": 1 } })
+    );
+    // Deleting again finds nothing to delete; updating a deleted row neither.
+    let body = app
+        .graphql(
+            "iaso",
+            "mutation($id: Int!) { deleteForm(id: $id) { id } }",
+            json!({ "id": tree.form }),
+        )
+        .await;
+    assert_error(&body, "NOT_FOUND", None);
+    let body = app
+        .graphql(
+            "iaso",
+            "mutation($id: Int!) { updateForm(id: $id, input: { name: \"x\" }) { id } }",
+            json!({ "id": tree.form }),
+        )
+        .await;
+    assert_error(&body, "NOT_FOUND", None);
+    let restored = app
+        .data(
+            "iaso",
+            "mutation($id: Int!) { restoreForm(id: $id) { id deletedAt } }",
+            json!({ "id": tree.form }),
+        )
+        .await;
+    assert_eq!(restored["restoreForm"]["deletedAt"], Value::Null);
+    assert_eq!(
+        app.data("iaso", forms, json!({})).await["forms"]["totalCount"],
+        1
+    );
+
+    // Instance's soft delete is a flag; relations hide deleted rows too.
+    let instances = "{ orgUnits(filter: { orgUnitType: { name: { eq: \"District\" } } }) { nodes { instances { totalCount } all: instances(includeDeleted: true) { totalCount } } } }";
+    let first_id = rows(app.db("iaso"), "SELECT MIN(id) || '' AS id FROM instance").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap();
+    app.data(
+        "iaso",
+        "mutation($id: Int!) { deleteInstance(id: $id) { id deleted } }",
+        json!({ "id": first_id }),
+    )
+    .await;
+    let data = app.data("iaso", instances, json!({})).await;
+    assert_eq!(data["orgUnits"]["nodes"][0]["instances"]["totalCount"], 1);
+    assert_eq!(data["orgUnits"]["nodes"][0]["all"]["totalCount"], 2);
+}
+
+async fn batches_are_all_or_nothing(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso", "opentalk"]).await else {
+        return;
+    };
+    let tree = iaso_tree(app.db("iaso"), 1, 1, 0).await;
+    let before = count(&app, "iaso", "org_unit").await;
+    let body = app
+        .graphql(
+            "iaso",
+            "mutation($v: Int!) { createOrgUnits(inputs: [{ name: \"a\", versionId: $v }, { name: \"b\", versionId: $v }, { name: \"c\", versionId: 999999 }]) { id } }",
+            json!({ "v": tree.version }),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("inputs[2].versionId"));
+    assert_eq!(
+        count(&app, "iaso", "org_unit").await,
+        before,
+        "a failed batch wrote rows"
+    );
+
+    // A unique key taken inside the batch itself: CONFLICT, nothing written.
+    let tenants = count(&app, "opentalk", "tenants").await;
+    let body = app
+        .graphql("opentalk", "mutation { createTenants(inputs: [{ oidcTenantId: \"acme\" }, { oidcTenantId: \"globex\" }, { oidcTenantId: \"acme\" }]) { id } }", json!({}))
+        .await;
+    assert_error(&body, "CONFLICT", Some("inputs[2].oidcTenantId"));
+    assert_eq!(count(&app, "opentalk", "tenants").await, tenants);
+
+    // Batches have a size limit.
+    let many: Vec<Value> = (0..1001)
+        .map(|i| json!({ "name": format!("u{i}"), "versionId": tree.version }))
+        .collect();
+    let body = app
+        .graphql(
+            "iaso",
+            "mutation($i: [CreateOrgUnitInput!]!) { createOrgUnits(inputs: $i) { id } }",
+            json!({ "i": many }),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", None);
+    assert!(error(&body)["message"].as_str().unwrap().contains("1000"));
+}
+
+async fn each_error_class(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso", "opentalk", "telemetry"]).await else {
+        return;
+    };
+    let tree = iaso_tree(app.db("iaso"), 1, 1, 0).await;
+    // Types and enum values are checked by the schema.
+    let body = app
+        .graphql(
+            "iaso",
+            "mutation { createOrgUnit(input: { name: \"x\", versionId: \"one\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", None);
+    let body = app.graphql("iaso", "mutation($v: Int!) { createOrgUnit(input: { name: \"x\", versionId: $v, validationStatus: MAYBE }) { id } }", json!({ "v": tree.version })).await;
+    assert_error(&body, "BAD_USER_INPUT", None);
+    let body = app
+        .graphql(
+            "opentalk",
+            "mutation { createTenant(input: { id: \"not-a-uuid\", oidcTenantId: \"x\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", None);
+    // A foreign key pointing nowhere.
+    let body = app
+        .graphql(
+            "iaso",
+            "mutation { createOrgUnit(input: { name: \"x\", versionId: 424242 }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("input.versionId"));
+    // A unique key taken.
+    app.data(
+        "opentalk",
+        "mutation { createTenant(input: { oidcTenantId: \"initech\" }) { id } }",
+        json!({}),
+    )
+    .await;
+    let body = app
+        .graphql(
+            "opentalk",
+            "mutation { createTenant(input: { oidcTenantId: \"initech\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_error(&body, "CONFLICT", Some("input.oidcTenantId"));
+    let body = app
+        .graphql(
+            "telemetry",
+            "mutation { createDeviceSuppliers(inputs: [{ name: \"Acme\" }]) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let body = app
+        .graphql(
+            "telemetry",
+            "mutation { createDeviceSupplier(input: { name: \"Acme\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_error(&body, "CONFLICT", Some("input.name"));
+    // Not null: clearing a required column.
+    let body = app
+        .graphql(
+            "iaso",
+            "mutation($id: Int!) { updateOrgUnit(id: $id, input: { name: null }) { id } }",
+            json!({ "id": tree.country }),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("input.name"));
+    // Server-owned columns are not inputs.
+    let body = app.graphql("iaso", "mutation($id: Int!) { updateOrgUnit(id: $id, input: { createdAt: \"2020-01-01T00:00:00Z\" }) { id } }", json!({ "id": tree.country })).await;
+    assert_error(&body, "BAD_USER_INPUT", None);
+}
+
+async fn stale_updates_are_refused(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso"]).await else {
+        return;
+    };
+    let tree = iaso_tree(app.db("iaso"), 1, 1, 0).await;
+    let read = app
+        .data(
+            "iaso",
+            "query($id: Int!) { orgUnit(id: $id) { updatedAt } }",
+            json!({ "id": tree.country }),
+        )
+        .await;
+    let seen = read["orgUnit"]["updatedAt"].clone();
+    let update = "mutation($id: Int!, $at: DateTime, $name: String!) { updateOrgUnit(id: $id, input: { name: $name }, expectedUpdatedAt: $at) { name updatedAt } }";
+    // The first editor saves with what it read...
+    let first = app
+        .data(
+            "iaso",
+            update,
+            json!({ "id": tree.country, "at": seen, "name": "First" }),
+        )
+        .await;
+    assert_eq!(first["updateOrgUnit"]["name"], "First");
+    // ...the second, holding the same stale value, is refused.
+    let body = app
+        .graphql(
+            "iaso",
+            update,
+            json!({ "id": tree.country, "at": seen, "name": "Second" }),
+        )
+        .await;
+    assert_error(&body, "CONFLICT", Some("expectedUpdatedAt"));
+    let now = app
+        .data(
+            "iaso",
+            "query($id: Int!) { orgUnit(id: $id) { name } }",
+            json!({ "id": tree.country }),
+        )
+        .await;
+    assert_eq!(now["orgUnit"]["name"], "First");
+    // With the fresh value it goes through.
+    let fresh = first["updateOrgUnit"]["updatedAt"].clone();
+    let third = app
+        .data(
+            "iaso",
+            update,
+            json!({ "id": tree.country, "at": fresh, "name": "Third" }),
+        )
+        .await;
+    assert_eq!(third["updateOrgUnit"]["name"], "Third");
+}
+
+async fn secrets_are_write_only(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso", "opentalk"]).await else {
+        return;
+    };
+    let data = app
+        .data("iaso", "mutation { createUser(input: { username: \"ada\", password: \"correct horse battery staple\" }) { id username } }", json!({}))
+        .await;
+    assert_eq!(data["createUser"]["username"], "ada");
+    // Not in the payload type, not readable, and stored as an argon2 hash.
+    let body = app
+        .graphql("iaso", "{ users { nodes { password } } }", json!({}))
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", None);
+    let stored = rows(
+        app.db("iaso"),
+        "SELECT password FROM \"user\" WHERE username = 'ada'",
+    )
+    .await;
+    let hash = stored[0]["password"].as_str().unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains("correct horse"));
+    // A secret that is not a login password is stored as given, and still
+    // never read: a room's password.
+    let tenant = app
+        .data(
+            "opentalk",
+            "mutation { createTenant(input: { oidcTenantId: \"t\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(tenant["createTenant"]["id"].is_string());
+    let body = app
+        .graphql("opentalk", "{ rooms { nodes { password } } }", json!({}))
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", None);
+}
+
+async fn every_domain_creates_updates_upserts_deletes(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["opentalk", "placeos", "telemetry", "gans"]).await
+    else {
+        return;
+    };
+    // opentalk: tenants (uuid keys made by the server, unique OIDC id).
+    let t = app
+        .data(
+            "opentalk",
+            "mutation { createTenant(input: { oidcTenantId: \"a\" }) { id oidcTenantId } }",
+            json!({}),
+        )
+        .await;
+    let id = t["createTenant"]["id"].clone();
+    let u = app.data("opentalk", "mutation($id: UUID!) { updateTenant(id: $id, input: { oidcTenantId: \"b\" }) { oidcTenantId } }", json!({ "id": id })).await;
+    assert_eq!(u["updateTenant"]["oidcTenantId"], "b");
+    let up = app.data("opentalk", "mutation { upsertTenant(input: { oidcTenantId: \"b\" }, onConflict: OIDC_TENANT_ID) { id } }", json!({})).await;
+    assert_eq!(up["upsertTenant"]["id"], id);
+    let d = app
+        .data(
+            "opentalk",
+            "mutation($id: UUID!) { deleteTenant(id: $id) { oidcTenantId } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(d["deleteTenant"]["oidcTenantId"], "b");
+
+    // placeos: zones with string ids, given or generated; a tree by parent.
+    let z = app.data("placeos", "mutation { createZone(input: { id: \"zone-org\", name: \"Org\", tags: [\"org\"] }) { id tags } }", json!({})).await;
+    assert_eq!(z["createZone"]["tags"], json!(["org"]));
+    let child = app.data("placeos", "mutation { createZone(input: { name: \"Building\", parentId: \"zone-org\", tags: [\"building\"] }) { id parent { name } } }", json!({})).await;
+    assert_eq!(child["createZone"]["parent"]["name"], "Org");
+    assert!(
+        child["createZone"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("zone-")
+    );
+    let up = app.data("placeos", "mutation { upsertZone(input: { id: \"zone-org\", name: \"Organisation\" }) { id name tags } }", json!({})).await;
+    assert_eq!(
+        up["upsertZone"],
+        json!({ "id": "zone-org", "name": "Organisation", "tags": ["org"] })
+    );
+    let body = app
+        .graphql(
+            "placeos",
+            "mutation { deleteZone(id: \"zone-org\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        body.get("errors").is_none(),
+        "a nullable parent key is set to null: {body}"
+    );
+
+    // telemetry: suppliers, upserted on their unique name.
+    let s = app.data("telemetry", "mutation { upsertDeviceSuppliers(inputs: [{ name: \"Acme\" }, { name: \"Globex\" }], onConflict: NAME) { id name } }", json!({})).await;
+    assert_eq!(s["upsertDeviceSuppliers"].as_array().unwrap().len(), 2);
+    let again = app.data("telemetry", "mutation { upsertDeviceSuppliers(inputs: [{ name: \"Acme\" }], onConflict: NAME) { id } }", json!({})).await;
+    assert_eq!(
+        again["upsertDeviceSuppliers"][0]["id"],
+        s["upsertDeviceSuppliers"][0]["id"]
+    );
+    assert_eq!(count(&app, "telemetry", "devicesupplier").await, 2);
+
+    // gans: chat users keyed by the platform's 64-bit id; credits.
+    let user = app.data("gans", "mutation { upsertUser(input: { userId: \"5000000001\", userUsername: \"goose\" }) { userId userUsername } }", json!({})).await;
+    assert_eq!(user["upsertUser"]["userId"], "5000000001");
+    let credit = app.data("gans", "mutation { createCredit(input: { startPrice: 5 }) { creditId amountOfStickers allowedDuration } }", json!({})).await;
+    assert_eq!(credit["createCredit"]["amountOfStickers"], 1);
+    assert_eq!(credit["createCredit"]["allowedDuration"], 60);
+    let id = credit["createCredit"]["creditId"].clone();
+    let updated = app.data("gans", "mutation($id: Int!) { updateCredit(creditId: $id, input: { amountOfStickers: 3 }) { amountOfStickers } }", json!({ "id": id })).await;
+    assert_eq!(updated["updateCredit"]["amountOfStickers"], 3);
+    let deleted = app
+        .data(
+            "gans",
+            "mutation($id: Int!) { deleteCredit(creditId: $id) { creditId } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(deleted["deleteCredit"]["creditId"], id);
+}
+
+/// Moving a subtree rewrites every descendant's path in one statement: the
+/// move costs the same for 1000 descendants as for 10.
+async fn reparenting_rewrites_the_subtree_in_constant_statements(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso"]).await else {
+        return;
+    };
+    let big = iaso_tree(app.db("iaso"), 1, 1000, 0).await;
+    let small = iaso_tree(app.db("iaso"), 1, 10, 0).await;
+    let target = iaso_tree(app.db("iaso"), 0, 0, 0).await;
+    let reparent = "mutation($id: Int!, $to: Int!) { updateOrgUnit(id: $id, input: { parentId: $to }) { id path } }";
+    let mut costs = Vec::new();
+    for region in [small.regions[0], big.regions[0]] {
+        let before = app.statements("iaso");
+        let data = app
+            .data(
+                "iaso",
+                reparent,
+                json!({ "id": region, "to": target.country }),
+            )
+            .await;
+        costs.push(app.statements("iaso") - before);
+        assert_eq!(
+            data["updateOrgUnit"]["path"],
+            format!("{}.{region}", target.country)
+        );
+    }
+    println!("{backend:?}: re-parenting 10 and 1000 descendants cost {costs:?} statements");
+    assert_eq!(costs[0], costs[1], "the cost grew with the subtree");
+
+    // Every path below the target is its parent's path plus its own id.
+    let check = rows(
+        app.db("iaso"),
+        "SELECT COUNT(*) || '' AS n FROM org_unit c JOIN org_unit p ON p.id = c.parent_id WHERE c.path <> p.path || '.' || c.id",
+    )
+    .await;
+    assert_eq!(check[0]["n"], "0", "some paths are wrong");
+    let moved = rows(
+        app.db("iaso"),
+        &format!(
+            "SELECT COUNT(*) || '' AS n FROM org_unit WHERE path LIKE '{}.%'",
+            target.country
+        ),
+    )
+    .await;
+    assert_eq!(moved[0]["n"], (2 + 1000 + 10).to_string());
+
+    // A cycle is refused, and nothing changes.
+    let body = app
+        .graphql(
+            "iaso",
+            reparent,
+            json!({ "id": target.country, "to": big.districts[0][0] }),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("parentId"));
+    let root = app
+        .data(
+            "iaso",
+            "query($id: Int!) { orgUnit(id: $id) { path parentId } }",
+            json!({ "id": target.country }),
+        )
+        .await;
+    assert_eq!(
+        root["orgUnit"],
+        json!({ "path": target.country.to_string(), "parentId": null })
+    );
+}
+
+/// Audit columns record the authenticated writer; without one, a row that
+/// must record it cannot be written. Lengths are checked before SQL.
+async fn audit_columns_and_lengths(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["opentalk"]).await else {
+        return;
+    };
+    let setup = app
+        .data(
+            "opentalk",
+            "mutation { createTenant(input: { oidcTenantId: \"acme\" }) { id }
+                        createTariff(input: { name: \"basic\", quotas: { max_storage: 10 } }) { id } }",
+            json!({}),
+        )
+        .await;
+    let user = app
+        .data(
+            "opentalk",
+            "mutation($t: UUID!, $tariff: UUID!) { createUser(input: { tenantId: $t, tariffId: $tariff, conferenceTheme: \"dark\", dashboardTheme: \"dark\", displayName: \"Ada\", email: \"ada@example.org\", language: \"en\", oidcSub: \"ada\" }) { id } }",
+            json!({ "t": setup["createTenant"]["id"], "tariff": setup["createTariff"]["id"] }),
+        )
+        .await;
+    let user_id = user["createUser"]["id"].as_str().unwrap().to_string();
+    let room = "mutation($t: UUID!) { createRoom(input: { tenantId: $t, password: \"s3cret\" }) { id createdBy { displayName } } }";
+    let vars = json!({ "t": setup["createTenant"]["id"] });
+    // Anonymous: nobody to record as the room's creator.
+    let body = app.graphql("opentalk", room, vars.clone()).await;
+    assert_error(&body, "UNAUTHENTICATED", None);
+    // Authenticated: the token's subject is the creator, not an input.
+    let token =
+        gateway::auth::issue_token(&app.db.config, "opentalk", &user_id, None, &[], 300).unwrap();
+    let bearer = format!("Bearer {token}");
+    let (status, body) = app
+        .graphql_with_headers("opentalk", room, vars, &[("authorization", &bearer)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["createRoom"]["createdBy"]["displayName"], "Ada",
+        "{body}"
+    );
+    let room_id = body["data"]["createRoom"]["id"].clone();
+    // SIP ids and passwords hold at most 10 characters.
+    let sip = "mutation($r: UUID!, $id: String!) { createSipConfig(input: { roomId: $r, sipId: $id, password: \"0123456789\" }) { sipId } }";
+    let (_, body) = app
+        .graphql_with_headers(
+            "opentalk",
+            sip,
+            json!({ "r": room_id, "id": "01234567890" }),
+            &[("authorization", &bearer)],
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("input.sipId"));
+    let (_, body) = app
+        .graphql_with_headers(
+            "opentalk",
+            sip,
+            json!({ "r": room_id, "id": "0123456789" }),
+            &[("authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(
+        body["data"]["createSipConfig"]["sipId"], "0123456789",
+        "{body}"
+    );
+}
+
+on_both_backends!(
+    audit_columns_and_lengths,
+    iaso_crud,
+    soft_delete_and_restore,
+    batches_are_all_or_nothing,
+    each_error_class,
+    stale_updates_are_refused,
+    secrets_are_write_only,
+    every_domain_creates_updates_upserts_deletes,
+    reparenting_rewrites_the_subtree_in_constant_statements,
+);
