@@ -475,6 +475,18 @@ async fn every_domain_creates_updates_upserts_deletes(backend: Backend) {
         s["upsertDeviceSuppliers"][0]["id"]
     );
     assert_eq!(count(&app, "telemetry", "devicesupplier").await, 2);
+    let globex = s["upsertDeviceSuppliers"][1]["id"].clone();
+    let renamed = app.data("telemetry", "mutation($id: Int!) { updateDeviceSupplier(id: $id, input: { name: \"Globex Corp\" }) { name } }", json!({ "id": globex })).await;
+    assert_eq!(renamed["updateDeviceSupplier"]["name"], "Globex Corp");
+    let gone = app
+        .data(
+            "telemetry",
+            "mutation($id: Int!) { deleteDeviceSupplier(id: $id) { name } }",
+            json!({ "id": globex }),
+        )
+        .await;
+    assert_eq!(gone["deleteDeviceSupplier"]["name"], "Globex Corp");
+    assert_eq!(count(&app, "telemetry", "devicesupplier").await, 1);
 
     // gans: chat users keyed by the platform's 64-bit id; credits.
     let user = app.data("gans", "mutation { upsertUser(input: { userId: \"5000000001\", userUsername: \"goose\" }) { userId userUsername } }", json!({})).await;
@@ -628,7 +640,65 @@ async fn audit_columns_and_lengths(backend: Backend) {
     );
 }
 
+/// Teams keep their materialised path the same way org units do.
+async fn team_paths_follow_their_parents(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso"]).await else {
+        return;
+    };
+    let tree = iaso_tree(app.db("iaso"), 0, 0, 0).await;
+    let create = "mutation($p: Int!, $parent: Int) { createTeam(input: { name: \"t\", projectId: $p, parentId: $parent, type: TEAM_OF_TEAMS }) { id path } }";
+    let root = app
+        .data("iaso", create, json!({ "p": tree.project, "parent": null }))
+        .await["createTeam"]
+        .clone();
+    let child = app
+        .data(
+            "iaso",
+            create,
+            json!({ "p": tree.project, "parent": root["id"] }),
+        )
+        .await["createTeam"]
+        .clone();
+    let grandchild = app
+        .data(
+            "iaso",
+            create,
+            json!({ "p": tree.project, "parent": child["id"] }),
+        )
+        .await["createTeam"]
+        .clone();
+    assert_eq!(root["path"], root["id"].to_string());
+    assert_eq!(
+        grandchild["path"],
+        format!("{}.{}.{}", root["id"], child["id"], grandchild["id"])
+    );
+    // Move the child (and its subtree) to the top.
+    let moved = app
+        .data(
+            "iaso",
+            "mutation($id: Int!) { updateTeam(id: $id, input: { parentId: null }) { path } }",
+            json!({ "id": child["id"] }),
+        )
+        .await;
+    assert_eq!(moved["updateTeam"]["path"], child["id"].to_string());
+    let below = app
+        .data(
+            "iaso",
+            "query($id: Int!) { team(id: $id) { path } }",
+            json!({ "id": grandchild["id"] }),
+        )
+        .await;
+    assert_eq!(
+        below["team"]["path"],
+        format!("{}.{}", child["id"], grandchild["id"])
+    );
+    // Under its own descendant: refused.
+    let body = app.graphql("iaso", "mutation($id: Int!, $to: Int!) { updateTeam(id: $id, input: { parentId: $to }) { path } }", json!({ "id": child["id"], "to": grandchild["id"] })).await;
+    assert_error(&body, "BAD_USER_INPUT", Some("parentId"));
+}
+
 on_both_backends!(
+    team_paths_follow_their_parents,
     audit_columns_and_lengths,
     iaso_crud,
     soft_delete_and_restore,
