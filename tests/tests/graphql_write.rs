@@ -112,6 +112,27 @@ async fn iaso_crud(backend: Backend) {
         "the retried upsert created a duplicate"
     );
 
+    // A batch costs one INSERT per row; key checks and the read-back of the
+    // payload are one statement each, whatever the batch size.
+    let batch = "mutation($i: [CreateInstanceInput!]!) { createInstances(inputs: $i) { id orgUnit { name } form { name } } }";
+    let mut costs = Vec::new();
+    for n in [10, 40] {
+        let inputs: Vec<Value> = (0..n)
+            .map(|i| json!({ "uuid": format!("b{n}-{i}"), "formId": tree.form, "projectId": tree.project, "orgUnitId": id }))
+            .collect();
+        let before = app.statements("iaso");
+        let data = app.data("iaso", batch, json!({ "i": inputs })).await;
+        costs.push(app.statements("iaso") - before);
+        assert_eq!(data["createInstances"].as_array().unwrap().len(), n);
+        assert_eq!(data["createInstances"][n - 1]["form"]["name"], "Census");
+    }
+    println!("{backend:?}: batches of 10 and 40 instances cost {costs:?} statements");
+    assert_eq!(
+        costs[1] - costs[0],
+        30,
+        "more than the INSERTs grew with the batch: {costs:?}"
+    );
+
     // Delete for good (org units have no soft delete) returns the row.
     let data = app
         .data(

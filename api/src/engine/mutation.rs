@@ -150,25 +150,42 @@ async fn written<'a>(
     include_deleted: bool,
 ) -> ApiResult<Vec<Arc<sql::Row>>> {
     let info = &model.entities[entity];
-    let projection = node_projection(model, entity, ctx.ctx.field().selection_set(), &[]);
+    let soft_delete: Vec<usize> = info.soft_delete.into_iter().collect();
+    let projection = node_projection(model, entity, ctx.ctx.field().selection_set(), &soft_delete);
     let request = request(ctx)?;
     let mut rows = Vec::with_capacity(keys.len());
-    for key in &keys {
-        let mut cond = sea_orm::sea_query::Condition::all();
-        for (&pk, value) in info.pk.iter().zip(key) {
-            let c = &info.columns[pk];
-            cond = cond.add(sea_orm::sea_query::ExprTrait::eq(
-                sea_orm::sea_query::Expr::col((
-                    sea_orm::sea_query::Alias::new("t0"),
-                    sea_orm::sea_query::Alias::new(&c.name),
-                )),
-                crate::engine::value::to_sql(c, model, value, &c.gql)?,
-            ));
+    if let Some(pk) = info.single_pk() {
+        // One statement for the whole batch, then back in the batch's order.
+        let values: Vec<GqlValue> = keys.iter().filter_map(|k| k.first().cloned()).collect();
+        let found =
+            sql::fetch_by_column(&request.db, model, entity, pk, &values, &projection).await?;
+        for value in &values {
+            let row = found
+                .get(&crate::engine::value::key_text(value))
+                .and_then(|r| r.first());
+            let hidden = row.is_some_and(|r| !include_deleted && is_deleted(info, r));
+            if let (Some(row), false) = (row, hidden) {
+                rows.push(row.clone());
+            }
         }
-        if !include_deleted {
-            cond = cond.add(sql::visible(model, entity, "t0", false));
+    } else {
+        for key in &keys {
+            let mut cond = sea_orm::sea_query::Condition::all();
+            for (&pk, value) in info.pk.iter().zip(key) {
+                let c = &info.columns[pk];
+                cond = cond.add(sea_orm::sea_query::ExprTrait::eq(
+                    sea_orm::sea_query::Expr::col((
+                        sea_orm::sea_query::Alias::new("t0"),
+                        sea_orm::sea_query::Alias::new(&c.name),
+                    )),
+                    crate::engine::value::to_sql(c, model, value, &c.gql)?,
+                ));
+            }
+            if !include_deleted {
+                cond = cond.add(sql::visible(model, entity, "t0", false));
+            }
+            rows.extend(sql::fetch_where(&request.db, model, entity, cond, &projection).await?);
         }
-        rows.extend(sql::fetch_where(&request.db, model, entity, cond, &projection).await?);
     }
     prefetch(
         request,
@@ -180,6 +197,17 @@ async fn written<'a>(
     )
     .await?;
     Ok(rows)
+}
+
+/// Whether a row read back is soft-deleted (its soft-delete column was
+/// projected: `node_projection` keeps it when the payload selects it, and
+/// `written` adds it otherwise).
+fn is_deleted(info: &EntityInfo, row: &sql::Row) -> bool {
+    match info.soft_delete.map(|c| &row.values[c]) {
+        Some(GqlValue::Boolean(flag)) => *flag,
+        Some(GqlValue::Null) | None => false,
+        Some(_) => true,
+    }
 }
 
 fn nodes(rows: Vec<Arc<sql::Row>>) -> FieldValue<'static> {
