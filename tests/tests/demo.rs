@@ -75,36 +75,73 @@ where
 
 const IASO: &[(&str, i64)] = &[
     ("account", 2),
+    ("account_feature_flag", 3),
+    ("account_feature_flags", 4),
     ("account_users", 6),
+    ("algorithm_run", 4),
     ("assignment", 10),
+    ("bulk_create_user_csv_file", 2),
+    ("comment_iaso", 4),
     ("data_source", 2),
     ("data_source_projects", 4),
     ("device", 2),
+    ("device_ownership", 4),
+    ("device_position", 6),
     ("device_projects", 4),
     ("entity", 4),
     ("entity_type", 2),
+    ("export_log", 6),
+    ("export_request", 4),
+    ("export_status", 4),
+    ("export_status_export_logs", 6),
+    ("external_credentials", 2),
     ("feature_flag", 4),
-    ("form", 6),
-    ("form_org_unit_types", 8),
-    ("form_version", 12),
+    ("form", 8),
+    ("form_org_unit_types", 10),
+    ("form_version", 16),
     ("group", 4),
     ("group_org_units", 18),
-    ("instance", 134),
+    ("group_set", 4),
+    ("group_set_groups", 4),
+    ("import_gpkg", 2),
+    ("instance", 140),
+    ("instance_file", 6),
+    ("instance_lock", 4),
+    ("link", 4),
+    ("mapping", 2),
+    ("mapping_version", 2),
+    ("matching_algorithm", 2),
+    ("matching_algorithm_projects", 4),
     ("org_unit", 56),
     ("org_unit_type", 8),
     ("org_unit_type_projects", 16),
     ("org_unit_type_sub_unit_types", 6),
+    ("page", 4),
+    ("page_users", 6),
     ("planning", 2),
     ("planning_forms", 4),
     ("profile", 6),
     ("profile_org_units", 2),
+    ("profile_projects", 4),
     ("project", 4),
     ("project_feature_flags", 9),
-    ("project_forms", 8),
+    ("project_forms", 10),
+    ("record", 6),
+    ("record_type", 2),
+    ("record_type_projects", 4),
     ("source_version", 2),
+    ("storage_device", 4),
+    ("storage_log_entry", 8),
+    ("storage_log_entry_instances", 6),
+    ("task", 6),
     ("team", 6),
     ("team_users", 4),
     ("user", 6),
+    ("workflow", 2),
+    ("workflow_change", 2),
+    ("workflow_followup", 4),
+    ("workflow_followup_forms", 4),
+    ("workflow_version", 6),
 ];
 
 async fn iaso(backend: Backend) {
@@ -182,17 +219,67 @@ async fn iaso(backend: Backend) {
 
         let deleted = rows(&db, "SELECT id FROM instance WHERE deleted = true").await;
         assert_eq!(deleted.len(), 2);
+
+        // The rows added for the other entities stay in their account too.
+        for sql in [
+            // A card, its household and its facility are of one account.
+            "SELECT d.id FROM storage_device d JOIN account a ON a.id = d.account_id \
+             JOIN entity e ON e.id = d.entity_id JOIN org_unit o ON o.id = d.org_unit_id \
+             WHERE e.account_id <> a.id OR o.version_id <> a.default_version_id",
+            "SELECT l.operation_type FROM storage_log_entry l \
+             JOIN storage_device d ON d.id = l.device_id JOIN account a ON a.id = d.account_id \
+             JOIN entity e ON e.id = l.entity_id JOIN org_unit o ON o.id = l.org_unit_id \
+             WHERE e.account_id <> a.id OR o.version_id <> a.default_version_id",
+            // What a log entry wrote to a card is about the card's household.
+            "SELECT j.instance_id FROM storage_log_entry_instances j \
+             JOIN storage_log_entry l ON l.id = j.storage_log_entry_id \
+             JOIN instance i ON i.id = j.instance_id \
+             WHERE i.entity_id IS NULL OR i.entity_id <> l.entity_id",
+            // Tasks are launched by users of their account.
+            "SELECT t.id FROM task t LEFT JOIN account_users au \
+             ON au.user_id = t.launcher_id AND au.account_id = t.account_id \
+             WHERE au.user_id IS NULL",
+            // Links join units of the versions their run compared.
+            "SELECT l.id FROM link l JOIN algorithm_run r ON r.id = l.algorithm_run_id \
+             JOIN org_unit s ON s.id = l.source_id JOIN org_unit d ON d.id = l.destination_id \
+             WHERE s.version_id <> r.version_1_id OR d.version_id <> r.version_2_id",
+            // A lock's instance is inside the lock's top org unit.
+            "SELECT k.id FROM instance_lock k JOIN instance i ON i.id = k.instance_id \
+             JOIN org_unit o ON o.id = i.org_unit_id JOIN org_unit t ON t.id = k.top_org_unit_id \
+             WHERE o.path NOT LIKE t.path || '.%'",
+            // At most one published version per workflow.
+            "SELECT workflow_id FROM workflow_version WHERE status = 'PUBLISHED' \
+             GROUP BY workflow_id HAVING COUNT(*) > 1",
+        ] {
+            assert!(rows(&db, sql).await.is_empty(), "{sql}");
+        }
+        let published = rows(&db, "SELECT id FROM workflow_version WHERE status = 'PUBLISHED'").await;
+        assert_eq!(published.len(), 2, "one published version per account");
+        let replies = rows(&db, "SELECT id FROM comment_iaso WHERE parent_id IS NOT NULL").await;
+        assert_eq!(replies.len(), 2, "a reply per account");
     })
     .await;
 }
 
 const OPENTALK: &[(&str, i64)] = &[
+    ("assets", 3),
+    ("casbin_rule", 4),
+    ("event_email_invites", 2),
+    ("event_exceptions", 2),
     ("event_favorites", 2),
     ("event_invites", 8),
+    ("event_shared_folders", 2),
+    ("event_training_participation_report_parameter_sets", 2),
     ("events", 5),
     ("external_tariffs", 2),
     ("groups", 2),
     ("invites", 3),
+    ("job_execution_logs", 4),
+    ("job_executions", 3),
+    ("jobs", 3),
+    ("module_resources", 2),
+    ("room_assets", 3),
+    ("room_streaming_targets", 1),
     ("rooms", 7),
     ("sip_configs", 1),
     ("tariffs", 2),
@@ -212,6 +299,13 @@ async fn opentalk(backend: Backend) {
              JOIN users u ON u.id = i.invitee WHERE u.tenant_id <> e.tenant_id",
             "SELECT g.id FROM user_groups ug JOIN groups g ON g.id = ug.group_id \
              JOIN users u ON u.id = ug.user_id WHERE u.tenant_id <> g.tenant_id",
+            "SELECT a.id FROM assets a JOIN room_assets ra ON ra.asset_id = a.id \
+             JOIN rooms r ON r.id = ra.room_id WHERE r.tenant_id <> a.tenant_id",
+            "SELECT m.id FROM module_resources m JOIN rooms r ON r.id = m.room_id \
+             JOIN users u ON u.id = m.created_by \
+             WHERE r.tenant_id <> m.tenant_id OR u.tenant_id <> m.tenant_id",
+            "SELECT x.id FROM event_exceptions x JOIN events e ON e.id = x.event_id \
+             WHERE x.created_by <> e.created_by OR e.is_recurring = false",
         ] {
             assert!(rows(&db, sql).await.is_empty(), "{sql}");
         }
@@ -229,6 +323,8 @@ async fn opentalk(backend: Backend) {
         )
         .await;
         assert_eq!(sip.len(), 1);
+        let kinds = rows(&db, "SELECT DISTINCT kind FROM event_exceptions").await;
+        assert_eq!(kinds.len(), 2, "a modified and a cancelled occurrence");
         let statuses = rows(&db, "SELECT DISTINCT status FROM event_invites").await;
         assert!(statuses.len() >= 3, "{statuses:?}");
     })

@@ -3,22 +3,41 @@
 //! users, teams and a micro-planning.
 //!
 //! Per account: 1 country, 3 regions, 6 districts and 18 health facilities
-//! (28 org units); 3 forms with 2 versions each; 3 monthly reports per
+//! (28 org units); 4 forms with 2 versions each; 3 monthly reports per
 //! facility for 202609 to 202611 plus a duplicate, a deleted duplicate, 6
-//! assessments and 5 campaign tallies (67 instances); 3 users; 3 teams; 1
-//! planning with 5 assignments; 1 entity type with 2 entities.
+//! assessments, 5 campaign tallies and 3 household visits (70 instances); 3
+//! users; 3 teams; 1 planning with 5 assignments; 1 entity type with 2
+//! entities.
+//!
+//! Also per account, so that every entity has rows: the data source's DHIS2
+//! credentials, the tablet's owners and GPS positions, a population record
+//! type with 3 records, a workflow with 3 versions, 2 NFC cards with their
+//! log, 2 group sets, 2 duplicate searches with their links, 3 background
+//! tasks, a GeoPackage import, a DHIS2 mapping with 2 export requests,
+//! photos of the assessments, 2 instance locks, 2 pages, a comment with its
+//! reply and a user-import CSV. Shared by both accounts: 3 account feature
+//! flags and 2 matching algorithms.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use entity::iaso::sea_orm_active_enums::{
-    OrgUnitTypeCategory, PeriodType, TeamType, ValidationStatus,
+    GroupBelonging, OrgUnitTypeCategory, PeriodType, StorageOperationType, StorageStatus,
+    StorageStatusReason, StorageType, TaskStatus, TeamType, Transport, ValidationStatus,
+    WorkflowVersionStatus,
 };
 use entity::iaso::{
-    account, account_users, assignment, data_source, data_source_projects, device, device_projects,
-    entity as iaso_entity, entity_type, feature_flag, form, form_org_unit_types, form_version,
-    group, group_org_units, instance, org_unit, org_unit_type, org_unit_type_projects,
-    org_unit_type_sub_unit_types, planning, planning_forms, profile, profile_org_units, project,
-    project_feature_flags, project_forms, source_version, team, team_users, user,
+    account, account_feature_flag, account_feature_flags, account_users, algorithm_run, assignment,
+    bulk_create_user_csv_file, comment_iaso, data_source, data_source_projects, device,
+    device_ownership, device_position, device_projects, entity as iaso_entity, entity_type,
+    export_log, export_request, export_status, export_status_export_logs, external_credentials,
+    feature_flag, form, form_org_unit_types, form_version, group, group_org_units, group_set,
+    group_set_groups, import_gpkg, instance, instance_file, instance_lock, link, mapping,
+    mapping_version, matching_algorithm, matching_algorithm_projects, org_unit, org_unit_type,
+    org_unit_type_projects, org_unit_type_sub_unit_types, page, page_users, planning,
+    planning_forms, profile, profile_org_units, profile_projects, project, project_feature_flags,
+    project_forms, record, record_type, record_type_projects, source_version, storage_device,
+    storage_log_entry, storage_log_entry_instances, task, team, team_users, user, workflow,
+    workflow_change, workflow_followup, workflow_followup_forms, workflow_version,
 };
 use entity::types::StringList;
 use sea_orm::prelude::Decimal;
@@ -33,6 +52,9 @@ const UUID_FORM: u16 = 0x1002;
 const UUID_ORG_UNIT: u16 = 0x1003;
 const UUID_INSTANCE: u16 = 0x1004;
 const UUID_ENTITY: u16 = 0x1005;
+const UUID_DEVICE_POSITION: u16 = 0x1006;
+const UUID_STORAGE_LOG_ENTRY: u16 = 0x1007;
+const UUID_POWERBI: u16 = 0x1008;
 
 /// The monthly reporting periods the submissions cover.
 const PERIODS: [&str; 3] = ["202609", "202610", "202611"];
@@ -75,6 +97,10 @@ struct AccountSpec {
     imei: &'static str,
     /// When the account was opened (year, month, day).
     opened: (i32, u32, u32),
+    /// The heads of the two registered households.
+    households: [&'static str; 2],
+    /// Estimated population of the first region and of its two districts.
+    population: [i64; 3],
 }
 
 struct ProjectSpec {
@@ -131,6 +157,8 @@ static ACCOUNTS: [AccountSpec; 2] = [
         email_domain: "health.avalon.example",
         imei: "358240051111110",
         opened: (2026, 1, 5),
+        households: ["Grace Adeyemi", "Samuel Osei"],
+        population: [684_200, 402_900, 281_300],
     },
     AccountSpec {
         key: "borduria",
@@ -172,6 +200,8 @@ static ACCOUNTS: [AccountSpec; 2] = [
         email_domain: "sante.borduria.example",
         imei: "358240052222220",
         opened: (2026, 2, 2),
+        households: ["Ilona Szabo", "Petr Novak"],
+        population: [512_700, 296_400, 216_300],
     },
 ];
 
@@ -269,6 +299,34 @@ const CAMPAIGN_TALLY: FormSpec = FormSpec {
     location_field: None,
 };
 
+/// The reference form of the "Household" entity type: filled in at each
+/// visit of a registered household during the campaign.
+const HOUSEHOLD_VISIT: FormSpec = FormSpec {
+    slug: "household_visit",
+    name: "Household vaccination visit",
+    period_type: None,
+    single_per_period: false,
+    periods_before_allowed: 0,
+    fields: &[
+        ("household_head", "Name of the head of household", "text"),
+        ("children_under_5", "Children under 5 years", "integer"),
+        (
+            "children_vaccinated",
+            "Children vaccinated at this visit",
+            "integer",
+        ),
+        (
+            "nfc_card",
+            "Was the household NFC card scanned?",
+            "select_one",
+        ),
+    ],
+    v1_fields: 3,
+    projects: &[1],
+    org_unit_types: &[OrgUnitTypeCategory::Hf],
+    location_field: None,
+};
+
 // ---------------------------------------------------------------------------
 // Loading
 // ---------------------------------------------------------------------------
@@ -281,7 +339,16 @@ struct Account {
     number: u32,
     version_id: i32,
     data_source_id: i32,
+    /// The DHIS2 credentials the data source syncs with.
+    credentials_id: i32,
     opened: DateTime<Utc>,
+}
+
+impl Account {
+    /// The account's DHIS2 server.
+    fn dhis2_url(&self) -> String {
+        format!("https://dhis2.{}", self.spec.email_domain)
+    }
 }
 
 pub(super) async fn load(txn: &DatabaseTransaction) -> anyhow::Result<()> {
@@ -291,8 +358,10 @@ pub(super) async fn load(txn: &DatabaseTransaction) -> anyhow::Result<()> {
         accounts.push(insert_account(txn, spec).await?);
     }
     let flags = insert_feature_flags(txn).await?;
+    insert_account_feature_flags(txn).await?;
+    let algorithms = insert_matching_algorithms(txn).await?;
     for (number, (spec, account)) in (0u32..).zip(ACCOUNTS.iter().zip(accounts)) {
-        load_account(txn, spec, account, number, &flags)
+        load_account(txn, spec, account, number, &flags, &algorithms)
             .await
             .with_context(|| format!("loading the demo account {}", spec.name))?;
     }
@@ -306,16 +375,21 @@ async fn load_account(
     account: account::Model,
     number: u32,
     flags: &FeatureFlags,
+    algorithms: &Algorithms,
 ) -> anyhow::Result<()> {
     let acc = insert_source(txn, spec, account, number).await?;
+    enable_account_feature_flags(txn, &acc).await?;
     let projects = insert_projects(txn, &acc, flags).await?;
     let types = insert_org_unit_types(txn, &acc, &projects).await?;
     let staff = insert_staff(txn, &acc).await?;
     let pyramid = insert_pyramid(txn, &acc, &types, &staff).await?;
-    insert_profiles(txn, &acc, &staff, &pyramid).await?;
-    insert_groups(txn, &acc, &pyramid).await?;
+    insert_profiles(txn, &acc, &staff, &pyramid, &projects).await?;
+    let groups = insert_groups(txn, &acc, &pyramid).await?;
+    insert_group_sets(txn, &acc, &groups).await?;
+    insert_records(txn, &acc, &projects, &pyramid).await?;
     let forms = insert_forms(txn, &acc, &projects, &types).await?;
     let device = insert_device(txn, &acc, &projects).await?;
+    insert_device_history(txn, &acc, &device, &projects, &staff, &pyramid).await?;
     let submissions = Submissions {
         acc: &acc,
         projects: &projects,
@@ -323,10 +397,24 @@ async fn load_account(
         staff: &staff,
         device_id: device.id,
     };
-    submissions.insert_all(txn, &pyramid).await?;
+    let mut seq = 0u32;
+    let submitted = submissions.insert_all(txn, &pyramid, &mut seq).await?;
     let teams = insert_teams(txn, &acc, &projects[1], &staff).await?;
     insert_planning(txn, &projects[1], &teams, &forms, &staff, &pyramid).await?;
-    insert_entities(txn, &acc).await?;
+    let households = insert_entities(txn, &acc, &forms.household).await?;
+    let visits = submissions
+        .insert_household_visits(txn, &pyramid, &households, &mut seq)
+        .await?;
+    insert_storage(txn, &acc, &staff, &pyramid, &households, &visits).await?;
+    insert_workflow(txn, &households, &forms.household).await?;
+    insert_matching(txn, &acc, algorithms, &projects[0], &staff, &pyramid).await?;
+    let gpkg = insert_gpkg_import(txn, &acc, &projects[0]).await?;
+    insert_tasks(txn, &acc, &staff, &gpkg).await?;
+    insert_dhis2_exports(txn, &acc, &forms, &staff, &pyramid, &submitted).await?;
+    insert_attachments_and_locks(txn, &staff, &pyramid, &submitted).await?;
+    insert_pages(txn, &acc, &staff).await?;
+    insert_comments(txn, &acc, &staff, &pyramid).await?;
+    insert_user_import(txn, &acc, &staff).await?;
     Ok(())
 }
 
@@ -387,6 +475,88 @@ async fn insert_feature_flags(txn: &DatabaseTransaction) -> anyhow::Result<Featu
     })
 }
 
+/// The account-wide feature flags, by code: (code, name, enabled for the
+/// second account too).
+const ACCOUNT_FEATURE_FLAGS: [(&str, &str, bool); 3] = [
+    (
+        "ALLOW_SHAPE_EDITION",
+        "Allow editing org unit shapes",
+        false,
+    ),
+    ("SHOW_PAGES", "Show the embedded pages (dashboards)", true),
+    (
+        "SHOW_DHIS2_LINK",
+        "Show a link to DHIS2 on org units",
+        false,
+    ),
+];
+
+async fn insert_account_feature_flags(txn: &DatabaseTransaction) -> anyhow::Result<()> {
+    let created = at(2026, 1, 2, 9, 0)?;
+    for (code, name, _) in ACCOUNT_FEATURE_FLAGS {
+        account_feature_flag::ActiveModel {
+            name: Set(name.into()),
+            code: Set(code.into()),
+            created_at: Set(created),
+            updated_at: Set(created),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The first account uses every account feature flag, the second only the
+/// pages.
+async fn enable_account_feature_flags(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+) -> anyhow::Result<()> {
+    for (code, _, both) in ACCOUNT_FEATURE_FLAGS {
+        if acc.number == 0 || both {
+            account_feature_flags::ActiveModel {
+                account_id: Set(acc.id),
+                account_feature_flag_id: Set(code.into()),
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The matching algorithms every account can run to link org units.
+struct Algorithms {
+    namesim: i32,
+    namesimgeo: i32,
+}
+
+async fn insert_matching_algorithms(txn: &DatabaseTransaction) -> anyhow::Result<Algorithms> {
+    let created = at(2026, 1, 2, 9, 0)?;
+    let algorithm = |name: &str, description: &str| matching_algorithm::ActiveModel {
+        name: Set(name.into()),
+        description: Set(Some(description.into())),
+        created_at: Set(created),
+        ..Default::default()
+    };
+    Ok(Algorithms {
+        namesim: algorithm(
+            "namesim",
+            "Links units of the two versions whose names are similar, under the same parent",
+        )
+        .insert(txn)
+        .await?
+        .id,
+        namesimgeo: algorithm(
+            "namesimgeo",
+            "Name similarity, restricted to units less than 5 km apart",
+        )
+        .insert(txn)
+        .await?
+        .id,
+    })
+}
+
 /// The account's data source and its version 1, which becomes the default
 /// version of both the source and the account.
 async fn insert_source(
@@ -396,13 +566,25 @@ async fn insert_source(
     number: u32,
 ) -> anyhow::Result<Account> {
     let opened = account.created_at;
+    // Iaso logs in to DHIS2 with these, so it keeps the password itself:
+    // a secret, which the API never shows.
+    let credentials = external_credentials::ActiveModel {
+        name: Set(format!("{} DHIS2", spec.country)),
+        login: Set(Some("iaso_sync".into())),
+        password: Set(Some(format!("demo-{}-dhis2-not-a-real-password", spec.key))),
+        url: Set(Some(format!("https://dhis2.{}", spec.email_domain))),
+        account_id: Set(account.id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
     let source = data_source::ActiveModel {
         name: Set(spec.source.into()),
         read_only: Set(false),
         description: Set(Some(format!("Health facility pyramid of {}", spec.country))),
         created_at: Set(opened),
         updated_at: Set(opened),
-        credentials_id: Set(None),
+        credentials_id: Set(Some(credentials.id)),
         default_version_id: Set(None),
         ..Default::default()
     }
@@ -432,6 +614,7 @@ async fn insert_source(
         number,
         version_id: version.id,
         data_source_id,
+        credentials_id: credentials.id,
         opened,
     })
 }
@@ -617,12 +800,13 @@ async fn insert_user(
 }
 
 /// One profile per user, linking it to the account; the field agent sees
-/// only the first region.
+/// only the first region, in the account's two projects.
 async fn insert_profiles(
     txn: &DatabaseTransaction,
     acc: &Account,
     staff: &Staff,
     pyramid: &Pyramid,
+    projects: &[project::Model; 2],
 ) -> anyhow::Result<()> {
     let people = [
         (&staff.admin, Some("/dashboard/orgunits/list"), Some(1)),
@@ -652,6 +836,14 @@ async fn insert_profiles(
             }
             .insert(txn)
             .await?;
+            for project in projects {
+                profile_projects::ActiveModel {
+                    profile_id: Set(profile.id),
+                    project_id: Set(project.id),
+                }
+                .insert(txn)
+                .await?;
+            }
         }
     }
     Ok(())
@@ -661,8 +853,9 @@ async fn insert_profiles(
 // The pyramid
 // ---------------------------------------------------------------------------
 
-/// The account's org units below the country.
+/// The account's org units.
 struct Pyramid {
+    country: org_unit::Model,
     regions: Vec<Region>,
 }
 
@@ -859,7 +1052,13 @@ async fn insert_pyramid(
             districts,
         });
     }
-    Ok(Pyramid { regions })
+    Ok(Pyramid { country, regions })
+}
+
+/// The account's two groups.
+struct Groups {
+    hospitals: i32,
+    sentinel_sites: i32,
 }
 
 /// Two groups of the account's version: the district hospitals and a few
@@ -868,7 +1067,7 @@ async fn insert_groups(
     txn: &DatabaseTransaction,
     acc: &Account,
     pyramid: &Pyramid,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Groups> {
     let hospitals: Vec<i32> = pyramid
         .facilities()
         .filter(|((_, _, f), _)| *f == 0)
@@ -881,6 +1080,7 @@ async fn insert_groups(
         .map(|(_, unit)| unit.id)
         .collect();
     let created = acc.opened + Duration::days(1);
+    let mut groups = Vec::new();
     for (n, (name, members)) in (1u32..).zip([
         ("District hospitals", hospitals),
         ("Malaria sentinel sites", sentinel_sites),
@@ -904,6 +1104,96 @@ async fn insert_groups(
             .insert(txn)
             .await?;
         }
+        groups.push(group.id);
+    }
+    match groups.as_slice() {
+        &[hospitals, sentinel_sites] => Ok(Groups {
+            hospitals,
+            sentinel_sites,
+        }),
+        _ => anyhow::bail!("expected 2 groups"),
+    }
+}
+
+/// A facility-level group set (a unit is in one level at most) and a
+/// surveillance group set (a unit may be in several networks), in the
+/// groups' version.
+async fn insert_group_sets(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    groups: &Groups,
+) -> anyhow::Result<()> {
+    let created = acc.opened + Duration::days(1);
+    for (n, (name, belonging, members)) in (1u32..).zip([
+        ("Facility level", GroupBelonging::Single, groups.hospitals),
+        (
+            "Surveillance networks",
+            GroupBelonging::Multiple,
+            groups.sentinel_sites,
+        ),
+    ]) {
+        let group_set = group_set::ActiveModel {
+            name: Set(name.into()),
+            source_ref: Set(Some(format!("{}gst{n:06}", acc.spec.code))),
+            created_at: Set(created),
+            updated_at: Set(created),
+            group_belonging: Set(belonging),
+            source_version_id: Set(acc.version_id),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        group_set_groups::ActiveModel {
+            group_set_id: Set(group_set.id),
+            group_id: Set(members),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A population record type, used by both projects, with the estimates of
+/// the first region and its districts.
+async fn insert_records(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    projects: &[project::Model; 2],
+    pyramid: &Pyramid,
+) -> anyhow::Result<()> {
+    let created = acc.opened + Duration::days(20);
+    let record_type = record_type::ActiveModel {
+        name: Set("Population estimate 2026".into()),
+        description: Set(Some(format!(
+            "Projected total population, from the national statistics office of {}",
+            acc.spec.country
+        ))),
+        created_at: Set(created),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    for project in projects {
+        record_type_projects::ActiveModel {
+            record_type_id: Set(record_type.id),
+            project_id: Set(project.id),
+        }
+        .insert(txn)
+        .await?;
+    }
+    let region = pyramid.first_region()?;
+    let units = std::iter::once(&region.unit).chain(region.districts.iter().map(|d| &d.unit));
+    for (unit, population) in units.zip(acc.spec.population) {
+        record::ActiveModel {
+            value: Set(Decimal::from(population)),
+            created_at: Set(created),
+            version_id: Set(acc.version_id),
+            org_unit_id: Set(unit.id),
+            record_type_id: Set(record_type.id),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
     }
     Ok(())
 }
@@ -914,8 +1204,12 @@ async fn insert_groups(
 
 struct Forms {
     monthly: form::Model,
+    /// The id of the monthly report's latest version, which the DHIS2
+    /// mapping follows.
+    monthly_version: i32,
     assessment: form::Model,
     tally: form::Model,
+    household: form::Model,
 }
 
 async fn insert_forms(
@@ -924,10 +1218,20 @@ async fn insert_forms(
     projects: &[project::Model; 2],
     types: &OrgUnitTypes,
 ) -> anyhow::Result<Forms> {
+    let (monthly, monthly_version) =
+        insert_form(txn, acc, &MONTHLY_REPORT, 1, projects, types).await?;
     Ok(Forms {
-        monthly: insert_form(txn, acc, &MONTHLY_REPORT, 1, projects, types).await?,
-        assessment: insert_form(txn, acc, &FACILITY_ASSESSMENT, 2, projects, types).await?,
-        tally: insert_form(txn, acc, &CAMPAIGN_TALLY, 3, projects, types).await?,
+        monthly,
+        monthly_version,
+        assessment: insert_form(txn, acc, &FACILITY_ASSESSMENT, 2, projects, types)
+            .await?
+            .0,
+        tally: insert_form(txn, acc, &CAMPAIGN_TALLY, 3, projects, types)
+            .await?
+            .0,
+        household: insert_form(txn, acc, &HOUSEHOLD_VISIT, 4, projects, types)
+            .await?
+            .0,
     })
 }
 
@@ -956,7 +1260,8 @@ fn form_descriptor(form_id: &str, title: &str, version_id: &str, fields: &[Field
     })
 }
 
-/// One form with its two versions, linked to its projects and org unit types.
+/// One form with its two versions, linked to its projects and org unit
+/// types; also returns the id of its latest version.
 async fn insert_form(
     txn: &DatabaseTransaction,
     acc: &Account,
@@ -964,7 +1269,7 @@ async fn insert_form(
     n: u32,
     projects: &[project::Model; 2],
     types: &OrgUnitTypes,
-) -> anyhow::Result<form::Model> {
+) -> anyhow::Result<(form::Model, i32)> {
     let form_id = format!("{}_{}", acc.spec.key, spec.slug);
     let mut version_times = Vec::new();
     for (_, (y, m, d)) in FORM_VERSIONS {
@@ -1002,10 +1307,11 @@ async fn insert_form(
         .get(..spec.v1_fields)
         .context("a form's first version has more fields than the form")?;
     let version_fields = [first_fields, spec.fields];
+    let mut latest_version = None;
     for (((version_id, _), created), fields) in
         FORM_VERSIONS.iter().zip(version_times).zip(version_fields)
     {
-        form_version::ActiveModel {
+        let version = form_version::ActiveModel {
             file: Set(Some(format!("forms/{form_id}/{version_id}.xml"))),
             xls_file: Set(Some(format!("forms/{form_id}/{version_id}.xlsx"))),
             form_descriptor: Set(Some(form_descriptor(
@@ -1021,7 +1327,9 @@ async fn insert_form(
         }
         .insert(txn)
         .await?;
+        latest_version = Some(version.id);
     }
+    let latest_version = latest_version.context("no form version")?;
     for &p in spec.projects {
         let project = projects.get(p).context("a form in an unknown project")?;
         project_forms::ActiveModel {
@@ -1039,7 +1347,7 @@ async fn insert_form(
         .insert(txn)
         .await?;
     }
-    Ok(form)
+    Ok((form, latest_version))
 }
 
 /// The account's one tablet, used in both projects.
@@ -1069,6 +1377,85 @@ async fn insert_device(
     Ok(device)
 }
 
+/// A point `(dlon, dlat)` (in 1e-4 degrees) away from the GeoJSON point
+/// `location`.
+fn near(location: Option<&Value>, dlon: i32, dlat: i32) -> anyhow::Result<Value> {
+    let coordinates = location
+        .and_then(|l| l["coordinates"].as_array())
+        .context("a unit without a location")?;
+    let e4 = |c: Option<&Value>| -> anyhow::Result<i32> {
+        let degrees = c.and_then(Value::as_f64).context("a bad coordinate")?;
+        Ok((degrees * 10_000.0).round() as i32)
+    };
+    Ok(point(
+        e4(coordinates.first())? + dlon,
+        e4(coordinates.get(1))? + dlat,
+    ))
+}
+
+/// Who has had the tablet (the data manager set it up, then handed it to
+/// the field agent) and three GPS positions it sent during the campaign.
+async fn insert_device_history(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    device: &device::Model,
+    projects: &[project::Model; 2],
+    staff: &Staff,
+    pyramid: &Pyramid,
+) -> anyhow::Result<()> {
+    let handed_over = device.created_at + Duration::days(45);
+    for (user, start, end) in [
+        (&staff.manager, device.created_at, Some(handed_over)),
+        (&staff.agent, handed_over, None),
+    ] {
+        device_ownership::ActiveModel {
+            start: Set(Some(start)),
+            end: Set(end),
+            created_at: Set(start),
+            updated_at: Set(end.unwrap_or(start)),
+            user_id: Set(Some(user.id)),
+            device_id: Set(device.id),
+            project_id: Set(Some(projects[0].id)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    // Driving to the first district's hospital, then on foot between its
+    // facilities.
+    let district = pyramid
+        .first_region()?
+        .districts
+        .first()
+        .context("no district")?;
+    let stops = [
+        (Transport::Car, 125, (9, 40), (-180, 95)),
+        (Transport::Foot, 48, (11, 5), (12, -7)),
+        (Transport::Foot, 61, (13, 20), (-9, 15)),
+    ];
+    for ((n, facility), (transport, accuracy, (hour, minute), (dlon, dlat))) in
+        (1u32..).zip(&district.facilities).zip(stops)
+    {
+        let captured = at(2026, 11, 20, hour, minute)?;
+        // Uploaded when the tablet found a connection, that evening.
+        let uploaded = at(2026, 11, 20, 18, 30)?;
+        device_position::ActiveModel {
+            uuid: Set(demo_uuid(UUID_DEVICE_POSITION, acc.number * 100 + n)),
+            location: Set(near(facility.location.as_ref(), dlon, dlat)?),
+            transport: Set(transport),
+            accuracy: Set(Decimal::new(accuracy, 1)),
+            captured_at: Set(captured),
+            created_at: Set(uploaded),
+            updated_at: Set(uploaded),
+            device_id: Set(device.id),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// What the submissions of one account share.
 struct Submissions<'a> {
     acc: &'a Account,
@@ -1092,6 +1479,24 @@ struct Submission<'a> {
     device_id: Option<i32>,
     exported: bool,
     deleted: bool,
+    /// The registered household it is about, if any.
+    entity_id: Option<i32>,
+}
+
+/// The submissions later rows refer to.
+struct Submitted {
+    /// The September reports of the first district's facilities, in
+    /// facility order: exported to DHIS2.
+    september: Vec<instance::Model>,
+    /// The facility assessments, in hospital order.
+    assessments: Vec<instance::Model>,
+}
+
+/// The household visits: each household's registration, then a follow-up
+/// visit to the first one.
+struct Visits {
+    registrations: Vec<instance::Model>,
+    follow_up: instance::Model,
 }
 
 impl Submissions<'_> {
@@ -1105,9 +1510,17 @@ impl Submissions<'_> {
         }
     }
 
-    async fn insert_all(&self, txn: &DatabaseTransaction, pyramid: &Pyramid) -> anyhow::Result<()> {
-        let mut seq = 0u32;
+    async fn insert_all(
+        &self,
+        txn: &DatabaseTransaction,
+        pyramid: &Pyramid,
+        seq: &mut u32,
+    ) -> anyhow::Result<Submitted> {
         let [routine, campaign] = self.projects;
+        let mut submitted = Submitted {
+            september: Vec::new(),
+            assessments: Vec::new(),
+        };
 
         // Three monthly reports per facility.
         for (index, ((r, _, _), facility)) in (0i64..).zip(pyramid.facilities()) {
@@ -1133,8 +1546,12 @@ impl Submissions<'_> {
                     // September's reports went out to DHIS2 already.
                     exported: p == 0,
                     deleted: false,
+                    entity_id: None,
                 };
-                self.insert(txn, &sub, &mut seq).await?;
+                let inserted = self.insert(txn, &sub, seq).await?;
+                if p == 0 && index < 3 {
+                    submitted.september.push(inserted);
+                }
             }
         }
 
@@ -1157,8 +1574,9 @@ impl Submissions<'_> {
             device_id: None,
             exported: false,
             deleted: false,
+            entity_id: None,
         };
-        self.insert(txn, &duplicate, &mut seq).await?;
+        self.insert(txn, &duplicate, seq).await?;
         // A duplicate the data manager has already soft-deleted.
         let deleted = Submission {
             form: &self.forms.monthly,
@@ -1171,8 +1589,9 @@ impl Submissions<'_> {
             device_id: Some(self.device_id),
             exported: false,
             deleted: true,
+            entity_id: None,
         };
-        self.insert(txn, &deleted, &mut seq).await?;
+        self.insert(txn, &deleted, seq).await?;
 
         // One assessment per district hospital, in June.
         for (index, ((r, _, _), hospital)) in
@@ -1190,8 +1609,11 @@ impl Submissions<'_> {
                 device_id,
                 exported: false,
                 deleted: false,
+                entity_id: None,
             };
-            self.insert(txn, &sub, &mut seq).await?;
+            submitted
+                .assessments
+                .push(self.insert(txn, &sub, seq).await?);
         }
 
         // Campaign tallies for the planned area: the first region's
@@ -1213,10 +1635,82 @@ impl Submissions<'_> {
                 device_id: Some(self.device_id),
                 exported: false,
                 deleted: false,
+                entity_id: None,
             };
-            self.insert(txn, &sub, &mut seq).await?;
+            self.insert(txn, &sub, seq).await?;
         }
-        Ok(())
+        Ok(submitted)
+    }
+
+    /// Each household's registration visit, in June at the first
+    /// district's hospital and health centre, and a follow-up visit of the
+    /// first household during the November round; each becomes the
+    /// household's attributes (its reference instance) when it registers it.
+    async fn insert_household_visits(
+        &self,
+        txn: &DatabaseTransaction,
+        pyramid: &Pyramid,
+        households: &Households,
+        seq: &mut u32,
+    ) -> anyhow::Result<Visits> {
+        let campaign = &self.projects[1];
+        let first_district = pyramid
+            .first_region()?
+            .districts
+            .first()
+            .context("no district")?;
+        let mut registrations = Vec::new();
+        for ((n, household), (head, unit)) in (0i64..).zip(&households.entities).zip(
+            self.acc
+                .spec
+                .households
+                .iter()
+                .zip(&first_district.facilities),
+        ) {
+            let sub = Submission {
+                form: &self.forms.household,
+                project: campaign,
+                unit,
+                period: None,
+                answers: household_answers(head, 2 + n, 0, true),
+                received: household.created_at,
+                by: &self.staff.agent,
+                device_id: Some(self.device_id),
+                exported: false,
+                deleted: false,
+                entity_id: Some(household.id),
+            };
+            let registration = self.insert(txn, &sub, seq).await?;
+            let mut entity = household.clone().into_active_model();
+            entity.attributes_id = Set(Some(registration.id));
+            entity.update(txn).await?;
+            registrations.push(registration);
+        }
+        let (household, head, unit) = households
+            .entities
+            .first()
+            .zip(self.acc.spec.households.first())
+            .zip(first_district.facilities.first())
+            .map(|((h, head), unit)| (h, head, unit))
+            .context("no household")?;
+        let sub = Submission {
+            form: &self.forms.household,
+            project: campaign,
+            unit,
+            period: None,
+            answers: household_answers(head, 2, 2, true),
+            received: at(2026, 11, 10, 11, 30)?,
+            by: &self.staff.agent,
+            device_id: Some(self.device_id),
+            exported: false,
+            deleted: false,
+            entity_id: Some(household.id),
+        };
+        let follow_up = self.insert(txn, &sub, seq).await?;
+        Ok(Visits {
+            registrations,
+            follow_up,
+        })
     }
 
     async fn insert(
@@ -1224,7 +1718,7 @@ impl Submissions<'_> {
         txn: &DatabaseTransaction,
         sub: &Submission<'_>,
         seq: &mut u32,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<instance::Model> {
         *seq += 1;
         let uuid = demo_uuid(UUID_INSTANCE, self.acc.number * 100_000 + *seq).to_string();
         let mut answers = sub.answers.clone();
@@ -1240,7 +1734,7 @@ impl Submissions<'_> {
             .location
             .as_ref()
             .map(|_| Decimal::new(35 + i64::from(*seq % 60), 1));
-        instance::ActiveModel {
+        let instance = instance::ActiveModel {
             created_at: Set(sub.received),
             updated_at: Set(sub.received),
             uuid: Set(Some(uuid.clone())),
@@ -1268,13 +1762,22 @@ impl Submissions<'_> {
             form_id: Set(sub.form.id),
             project_id: Set(sub.project.id),
             device_id: Set(sub.device_id),
-            entity_id: Set(None),
+            entity_id: Set(sub.entity_id),
             ..Default::default()
         }
         .insert(txn)
         .await?;
-        Ok(())
+        Ok(instance)
     }
+}
+
+fn household_answers(head: &str, children: i64, vaccinated: i64, card_scanned: bool) -> Value {
+    json!({
+        "household_head": head,
+        "children_under_5": children,
+        "children_vaccinated": vaccinated,
+        "nfc_card": if card_scanned { "yes" } else { "no" },
+    })
 }
 
 fn monthly_answers(facility: i64, period: i64) -> Value {
@@ -1491,37 +1994,861 @@ async fn insert_planning(
     Ok(())
 }
 
-/// A "Household" entity type with two registered households.
-async fn insert_entities(txn: &DatabaseTransaction, acc: &Account) -> anyhow::Result<()> {
+/// The "Household" entity type and its two registered households.
+struct Households {
+    entity_type: entity_type::Model,
+    entities: Vec<iaso_entity::Model>,
+}
+
+/// A "Household" entity type, registered with the household visit form,
+/// with two registered households.
+async fn insert_entities(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    reference_form: &form::Model,
+) -> anyhow::Result<Households> {
     let created = at(2026, 6, 1, 9, 0)?;
     let entity_type = entity_type::ActiveModel {
         name: Set("Household".into()),
         created_at: Set(created),
         updated_at: Set(created),
         is_active: Set(true),
-        fields_list_view: Set(None),
-        fields_detail_info_view: Set(None),
-        reference_form_id: Set(None),
+        fields_list_view: Set(Some(StringList(vec![
+            "household_head".into(),
+            "children_under_5".into(),
+        ]))),
+        fields_detail_info_view: Set(Some(StringList(vec![
+            "household_head".into(),
+            "children_under_5".into(),
+            "children_vaccinated".into(),
+        ]))),
+        reference_form_id: Set(Some(reference_form.id)),
         account_id: Set(acc.id),
         ..Default::default()
     }
     .insert(txn)
     .await?;
+    let mut entities = Vec::new();
     for n in 1..=2u32 {
         let registered = created + Duration::days(i64::from(n) * 3);
-        iaso_entity::ActiveModel {
+        let entity = iaso_entity::ActiveModel {
             deleted_at: Set(None),
             name: Set(Some(format!("Household {:03}", n))),
             uuid: Set(demo_uuid(UUID_ENTITY, acc.number * 100 + n)),
             created_at: Set(registered),
             updated_at: Set(registered),
             entity_type_id: Set(entity_type.id),
+            // Set once the registration visit is in.
             attributes_id: Set(None),
             account_id: Set(acc.id),
             ..Default::default()
         }
         .insert(txn)
         .await?;
+        entities.push(entity);
     }
+    Ok(Households {
+        entity_type,
+        entities,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Storage devices and workflows
+// ---------------------------------------------------------------------------
+
+/// Why the second household's card was blacklisted.
+const LOST_CARD: &str = "Reported lost by the household during the November round";
+
+/// An NFC card per household (the second one lost and blacklisted), and
+/// the log the tablet uploaded: each card written at registration, the
+/// first updated at the follow-up visit, the second blacklisted.
+async fn insert_storage(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    staff: &Staff,
+    pyramid: &Pyramid,
+    households: &Households,
+    visits: &Visits,
+) -> anyhow::Result<()> {
+    let blacklisted = at(2026, 11, 12, 10, 0)?;
+    let first_district = pyramid
+        .first_region()?
+        .districts
+        .first()
+        .context("no district")?;
+    let mut cards = Vec::new();
+    for ((n, household), (registration, facility)) in (1u32..)
+        .zip(&households.entities)
+        .zip(visits.registrations.iter().zip(&first_district.facilities))
+    {
+        let lost = n == 2;
+        let card = storage_device::ActiveModel {
+            customer_chosen_id: Set(format!("{}-HH-{n:04}", acc.spec.code)),
+            r#type: Set(StorageType::Nfc),
+            status: Set(if lost {
+                StorageStatus::Blacklisted
+            } else {
+                StorageStatus::Ok
+            }),
+            status_reason: Set(lost.then_some(StorageStatusReason::Lost)),
+            status_comment: Set(lost.then(|| LOST_CARD.to_string())),
+            status_updated_at: Set(lost.then_some(blacklisted)),
+            created_at: Set(registration.created_at),
+            updated_at: Set(if lost {
+                blacklisted
+            } else {
+                registration.created_at
+            }),
+            account_id: Set(acc.id),
+            org_unit_id: Set(Some(facility.id)),
+            entity_id: Set(Some(household.id)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        cards.push((card, household, registration, facility));
+    }
+
+    // (card, operation, performed by, when, the submissions written).
+    let mut entries = Vec::new();
+    for (card, household, registration, facility) in &cards {
+        entries.push((
+            card,
+            *household,
+            *facility,
+            StorageOperationType::WriteProfile,
+            &staff.agent,
+            registration
+                .source_created_at
+                .unwrap_or(registration.created_at),
+            vec![registration.id],
+        ));
+    }
+    let ((first, household, _, facility), (second, lost_household, _, lost_facility)) = cards
+        .first()
+        .zip(cards.get(1))
+        .context("expected 2 cards")?;
+    entries.push((
+        first,
+        *household,
+        *facility,
+        StorageOperationType::WriteRecord,
+        &staff.agent,
+        visits
+            .follow_up
+            .source_created_at
+            .unwrap_or(visits.follow_up.created_at),
+        vec![visits.follow_up.id],
+    ));
+    entries.push((
+        second,
+        *lost_household,
+        *lost_facility,
+        StorageOperationType::ChangeStatus,
+        &staff.manager,
+        blacklisted,
+        vec![],
+    ));
+    for (n, (card, household, facility, operation, by, performed, instances)) in
+        (1u32..).zip(entries)
+    {
+        let status_change = operation == StorageOperationType::ChangeStatus;
+        // The tablet chooses the id, so that a retried upload is a no-op.
+        let id = demo_uuid(UUID_STORAGE_LOG_ENTRY, acc.number * 100 + n);
+        storage_log_entry::ActiveModel {
+            id: Set(id),
+            operation_type: Set(operation),
+            performed_at: Set(performed),
+            status: Set(status_change.then_some(card.status)),
+            status_reason: Set(card.status_reason.filter(|_| status_change)),
+            status_comment: Set(card.status_comment.clone().filter(|_| status_change)),
+            performed_by_id: Set(Some(by.id)),
+            device_id: Set(card.id),
+            org_unit_id: Set(Some(facility.id)),
+            entity_id: Set(Some(household.id)),
+        }
+        .insert(txn)
+        .await?;
+        for instance_id in instances {
+            storage_log_entry_instances::ActiveModel {
+                storage_log_entry_id: Set(id),
+                instance_id: Set(instance_id),
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The households' workflow: a first version, unpublished when the
+/// November round's version was published, and a draft of the next one.
+/// Each later version asks for a revisit when children were missed.
+async fn insert_workflow(
+    txn: &DatabaseTransaction,
+    households: &Households,
+    household_form: &form::Model,
+) -> anyhow::Result<()> {
+    let created = households.entity_type.created_at + Duration::days(1);
+    let published = at(2026, 10, 20, 10, 0)?;
+    let drafted = at(2026, 11, 19, 15, 0)?;
+    let workflow = workflow::ActiveModel {
+        deleted_at: Set(None),
+        created_at: Set(created),
+        updated_at: Set(drafted),
+        entity_type_id: Set(households.entity_type.id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let missed_children =
+        json!({ ">": [{ "var": "children_under_5" }, { "var": "children_vaccinated" }] });
+    let no_card = json!({ "==": [{ "var": "nfc_card" }, "no"] });
+    // (name, status, created, updated, follow-up condition).
+    let versions = [
+        (
+            "Version 1",
+            WorkflowVersionStatus::Unpublished,
+            created,
+            published,
+            None,
+        ),
+        (
+            "Version 2 - November round",
+            WorkflowVersionStatus::Published,
+            published - Duration::days(2),
+            published,
+            Some(missed_children),
+        ),
+        (
+            "Version 3 - card checks",
+            WorkflowVersionStatus::Draft,
+            drafted,
+            drafted,
+            Some(no_card),
+        ),
+    ];
+    for (name, status, created, updated, condition) in versions {
+        let version = workflow_version::ActiveModel {
+            deleted_at: Set(None),
+            name: Set(name.into()),
+            status: Set(status),
+            created_at: Set(created),
+            updated_at: Set(updated),
+            workflow_id: Set(workflow.id),
+            reference_form_id: Set(household_form.id),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        if let Some(condition) = condition {
+            let followup = workflow_followup::ActiveModel {
+                order: Set(1),
+                condition: Set(condition),
+                created_at: Set(created),
+                updated_at: Set(created),
+                workflow_version_id: Set(version.id),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            workflow_followup_forms::ActiveModel {
+                workflow_followup_id: Set(followup.id),
+                form_id: Set(household_form.id),
+            }
+            .insert(txn)
+            .await?;
+        }
+        if status == WorkflowVersionStatus::Published {
+            // A revisit updates the household's vaccination count.
+            workflow_change::ActiveModel {
+                mapping: Set(json!({ "children_vaccinated": "children_vaccinated" })),
+                created_at: Set(created),
+                updated_at: Set(created),
+                form_id: Set(household_form.id),
+                workflow_version_id: Set(version.id),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Matching, imports and background tasks
+// ---------------------------------------------------------------------------
+
+/// Two duplicate searches over the account's version (both sides of each
+/// run are the one version), each with the link it found: the rejected
+/// facility, confirmed as a duplicate of its district's health centre, and
+/// the facility created in the field, still to be checked.
+async fn insert_matching(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    algorithms: &Algorithms,
+    routine: &project::Model,
+    staff: &Staff,
+    pyramid: &Pyramid,
+) -> anyhow::Result<()> {
+    for matching_algorithm_id in [algorithms.namesim, algorithms.namesimgeo] {
+        matching_algorithm_projects::ActiveModel {
+            matching_algorithm_id: Set(matching_algorithm_id),
+            project_id: Set(routine.id),
+        }
+        .insert(txn)
+        .await?;
+    }
+    let (region, district, _) = REJECTED_FACILITY;
+    let rejected_twin = pyramid.facility((region, district, 1))?;
+    let (region, district, _) = NEW_FACILITY;
+    let new_twin = pyramid.facility((region, district, 1))?;
+    let rejected_at = at(2026, 3, 9, 14, 0)?;
+    // (algorithm, launcher, started, minutes, source, destination, score,
+    // validated by).
+    let runs = [
+        (
+            algorithms.namesim,
+            &staff.admin,
+            at(2026, 3, 5, 10, 0)?,
+            6,
+            pyramid.facility(REJECTED_FACILITY)?,
+            rejected_twin,
+            91,
+            Some(&staff.manager),
+        ),
+        (
+            algorithms.namesimgeo,
+            &staff.manager,
+            at(2026, 11, 19, 9, 0)?,
+            4,
+            pyramid.facility(NEW_FACILITY)?,
+            new_twin,
+            78,
+            None,
+        ),
+    ];
+    for (algorithm_id, launcher, started, minutes, source, destination, score, validator) in runs {
+        let ended = started + Duration::minutes(minutes);
+        let run = algorithm_run::ActiveModel {
+            created_at: Set(started),
+            ended_at: Set(Some(ended)),
+            result: Set(Some(json!({ "compared": 28, "links": 1 }))),
+            finished: Set(true),
+            launcher_id: Set(Some(launcher.id)),
+            algorithm_id: Set(algorithm_id),
+            version_1_id: Set(acc.version_id),
+            version_2_id: Set(acc.version_id),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        link::ActiveModel {
+            validated: Set(validator.is_some()),
+            validation_date: Set(validator.map(|_| rejected_at)),
+            similarity_score: Set(Some(score)),
+            created_at: Set(ended),
+            updated_at: Set(validator.map_or(ended, |_| rejected_at)),
+            validator_id: Set(validator.map(|v| v.id)),
+            destination_id: Set(destination.id),
+            source_id: Set(source.id),
+            algorithm_run_id: Set(Some(run.id)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The GeoPackage the pyramid was imported from, the day before the units
+/// were created.
+async fn insert_gpkg_import(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    routine: &project::Model,
+) -> anyhow::Result<import_gpkg::Model> {
+    let uploaded = acc.opened + Duration::days(1) - Duration::minutes(25);
+    Ok(import_gpkg::ActiveModel {
+        created_at: Set(uploaded),
+        updated_at: Set(uploaded),
+        file: Set(format!("gpkg/{}_pyramid_2026.gpkg", acc.spec.key)),
+        version_number: Set(Some(1)),
+        description: Set(Some(format!(
+            "Initial pyramid, from the {}",
+            acc.spec.source
+        ))),
+        project_id: Set(Some(routine.id)),
+        data_source_id: Set(acc.data_source_id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// The GeoPackage import (done), a failed DHIS2 import (the credentials
+/// had expired) and a push of the pyramid to DHIS2 still running "today".
+async fn insert_tasks(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    staff: &Staff,
+    gpkg: &import_gpkg::Model,
+) -> anyhow::Result<()> {
+    let imported = acc.opened + Duration::days(1);
+    let failed = at(2026, 11, 10, 14, 0)?;
+    let running = at(2026, 11, 21, 9, 10)?;
+    let dhis2 = acc.dhis2_url();
+    let tasks = [
+        (
+            "import_gpkg_task",
+            TaskStatus::Success,
+            &staff.admin,
+            gpkg.created_at,
+            Some(imported),
+            (28, 28),
+            Some("28 org units imported"),
+            json!({ "import_gpkg_id": gpkg.id }),
+            Some(json!({ "message": "28 org units imported into version 1" })),
+        ),
+        (
+            "dhis2_ou_importer",
+            TaskStatus::Errored,
+            &staff.admin,
+            failed,
+            Some(failed + Duration::minutes(2)),
+            (0, 0),
+            None,
+            json!({ "credentials_id": acc.credentials_id, "source_version_number": 2 }),
+            Some(json!({
+                "message": format!("DHIS2 answered 401 Unauthorized for {dhis2}/api/organisationUnits")
+            })),
+        ),
+        (
+            "dhis2_ou_exporter",
+            TaskStatus::Running,
+            &staff.manager,
+            running,
+            None,
+            (12, 28),
+            Some("12 of 28 org units sent to DHIS2"),
+            json!({ "credentials_id": acc.credentials_id, "source_version_id": acc.version_id }),
+            None,
+        ),
+    ];
+    for (name, status, launcher, created, ended, (progress, end), message, params, result) in tasks
+    {
+        task::ActiveModel {
+            created_at: Set(created),
+            started_at: Set(Some(created + Duration::minutes(1))),
+            ended_at: Set(ended),
+            progress_value: Set(progress),
+            end_value: Set(end),
+            result: Set(result),
+            status: Set(status),
+            name: Set(name.into()),
+            params: Set(Some(params)),
+            queue_answer: Set(None),
+            progress_message: Set(message.map(String::from)),
+            should_be_killed: Set(false),
+            launcher_id: Set(Some(launcher.id)),
+            account_id: Set(acc.id),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// DHIS2 exports, attachments and locks
+// ---------------------------------------------------------------------------
+
+/// The monthly report's questions and the DHIS2 data elements they feed.
+const DATA_ELEMENTS: [(&str, &str); 4] = [
+    ("opd_consultations", "INTEGER"),
+    ("malaria_confirmed", "INTEGER"),
+    ("act_stock_out", "BOOLEAN"),
+    ("anc1_visits", "INTEGER"),
+];
+
+/// The monthly report's aggregate mapping to DHIS2, and the export of the
+/// first district's first two September reports, one request each: the
+/// first needed a retry after a server error.
+async fn insert_dhis2_exports(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    forms: &Forms,
+    staff: &Staff,
+    pyramid: &Pyramid,
+    submitted: &Submitted,
+) -> anyhow::Result<()> {
+    let code = acc.spec.code;
+    let mapped = forms.monthly.updated_at + Duration::days(1);
+    let mapping = mapping::ActiveModel {
+        name: Set(Some(format!("{} to DHIS2", forms.monthly.name))),
+        mapping_type: Set("AGGREGATE".into()),
+        created_at: Set(mapped),
+        updated_at: Set(mapped),
+        data_source_id: Set(acc.data_source_id),
+        form_id: Set(Some(forms.monthly.id)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let question_mappings: serde_json::Map<String, Value> = (1u32..)
+        .zip(DATA_ELEMENTS)
+        .map(|(n, (question, value_type))| {
+            (
+                question.to_string(),
+                json!({ "id": format!("{code}de{n:06}"), "valueType": value_type }),
+            )
+        })
+        .collect();
+    let mapping_version = mapping_version::ActiveModel {
+        name: Set(LATEST_FORM_VERSION.into()),
+        json: Set(json!({
+            "data_set_id": format!("{code}ds000001"),
+            "question_mappings": question_mappings,
+        })),
+        created_at: Set(mapped),
+        updated_at: Set(mapped),
+        form_version_id: Set(forms.monthly_version),
+        mapping_id: Set(mapping.id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+
+    let first_district = pyramid
+        .first_region()?
+        .districts
+        .first()
+        .context("no district")?;
+    let url = format!("{}/api/dataValueSets", acc.dhis2_url());
+    for (n, (report, facility)) in (0u32..).zip(
+        submitted
+            .september
+            .iter()
+            .zip(&first_district.facilities)
+            .take(2),
+    ) {
+        let retried = n == 0;
+        let ended = report
+            .last_export_success_at
+            .context("an unexported September report")?;
+        let started = ended - Duration::minutes(2);
+        let request = export_request::ActiveModel {
+            params: Set(Some(json!({
+                "form_ids": [forms.monthly.id],
+                "period": report.period,
+                "org_unit_ids": [facility.id],
+            }))),
+            result: Set(Some(json!({ "exported": 1, "errored": 0 }))),
+            finished: Set(true),
+            status: Set("EXPORTED".into()),
+            instance_count: Set(1),
+            exported_count: Set(1),
+            errored_count: Set(0),
+            last_error_message: Set(None),
+            continue_on_error: Set(false),
+            queued_at: Set(Some(started - Duration::minutes(1))),
+            started_at: Set(Some(started)),
+            ended_at: Set(Some(ended)),
+            launcher_id: Set(Some(staff.manager.id)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let status = export_status::ActiveModel {
+            status: Set("EXPORTED".into()),
+            last_error_message: Set(retried.then(|| "HTTP 500 from DHIS2, retried".to_string())),
+            created_at: Set(started),
+            export_request_id: Set(request.id),
+            instance_id: Set(report.id),
+            mapping_version_id: Set(mapping_version.id),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+
+        let sent = data_value_set(code, report, facility)?;
+        let mut attempts = Vec::new();
+        if retried {
+            attempts.push((
+                started,
+                500,
+                json!({
+                    "status": "ERROR",
+                    "httpStatusCode": 500,
+                    "message": "Internal Server Error",
+                }),
+            ));
+        }
+        attempts.push((
+            ended,
+            200,
+            json!({
+                "status": "SUCCESS",
+                "importCount": { "imported": DATA_ELEMENTS.len(), "updated": 0, "ignored": 0, "deleted": 0 },
+            }),
+        ));
+        for (at_time, http_status, received) in attempts {
+            let log = export_log::ActiveModel {
+                sent: Set(Some(sent.clone())),
+                received: Set(Some(received)),
+                created_at: Set(at_time),
+                http_status: Set(Some(http_status)),
+                url: Set(Some(url.clone())),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            export_status_export_logs::ActiveModel {
+                export_status_id: Set(status.id),
+                export_log_id: Set(log.id),
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The DHIS2 data value set a monthly report is sent as.
+fn data_value_set(
+    code: &str,
+    report: &instance::Model,
+    facility: &org_unit::Model,
+) -> anyhow::Result<Value> {
+    let answers = report.json.as_ref().context("a report without answers")?;
+    let values: Vec<Value> = (1u32..)
+        .zip(DATA_ELEMENTS)
+        .map(|(n, (question, value_type))| {
+            let answer = &answers[question];
+            let value = match (value_type, answer.as_str()) {
+                ("BOOLEAN", Some(yes_no)) => json!(yes_no == "yes"),
+                _ => answer.clone(),
+            };
+            json!({ "dataElement": format!("{code}de{n:06}"), "value": value })
+        })
+        .collect();
+    Ok(json!({
+        "dataSet": format!("{code}ds000001"),
+        "period": report.period,
+        "orgUnit": facility.source_ref,
+        "dataValues": values,
+    }))
+}
+
+/// The photos of the first two assessments (the first retaken, its first
+/// photo deleted), and two locks on exported September reports: one still
+/// held at the country level, one lifted for a correction.
+async fn insert_attachments_and_locks(
+    txn: &DatabaseTransaction,
+    staff: &Staff,
+    pyramid: &Pyramid,
+    submitted: &Submitted,
+) -> anyhow::Result<()> {
+    for (n, assessment) in (0u32..).zip(submitted.assessments.iter().take(2)) {
+        let photo = assessment
+            .json
+            .as_ref()
+            .and_then(|answers| answers["photo_front"].as_str())
+            .context("an assessment without a photo")?;
+        let uuid = assessment
+            .uuid
+            .as_deref()
+            .context("an instance without a uuid")?;
+        let mut photos = vec![(photo.to_string(), false)];
+        if n == 0 {
+            photos.insert(0, (photo.replace("_1330", "_1328"), true));
+        }
+        for (name, deleted) in photos {
+            instance_file::ActiveModel {
+                created_at: Set(assessment.created_at),
+                updated_at: Set(if deleted {
+                    assessment.created_at + Duration::days(2)
+                } else {
+                    assessment.created_at
+                }),
+                file: Set(format!("instancefiles/{uuid}/{name}")),
+                name: Set(Some(name)),
+                deleted: Set(deleted),
+                instance_id: Set(assessment.id),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+
+    let region = pyramid.first_region()?;
+    let locks = [
+        (&pyramid.country, None),
+        (&region.unit, Some((&staff.admin, at(2026, 10, 2, 9, 0)?))),
+    ];
+    for (report, (top, unlocked)) in submitted.september.iter().zip(locks) {
+        let exported = report
+            .last_export_success_at
+            .context("an unexported September report")?;
+        instance_lock::ActiveModel {
+            locked_at: Set(exported + Duration::hours(1)),
+            unlocked_at: Set(unlocked.map(|(_, when)| when)),
+            locked_by_id: Set(staff.manager.id),
+            unlocked_by_id: Set(unlocked.map(|(by, _)| by.id)),
+            instance_id: Set(report.id),
+            top_org_unit_id: Set(top.id),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Pages, comments and user imports
+// ---------------------------------------------------------------------------
+
+/// A Power BI dashboard for the admin and the data manager, and a public
+/// data-entry guide for the field agent.
+async fn insert_pages(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    staff: &Staff,
+) -> anyhow::Result<()> {
+    let spec = acc.spec;
+    let created = acc.opened + Duration::days(30);
+    let dashboard = page::ActiveModel {
+        name: Set("Malaria dashboard".into()),
+        content: Set(None),
+        needs_authentication: Set(true),
+        slug: Set(format!("{}-malaria-dashboard", spec.key)),
+        created_at: Set(created),
+        updated_at: Set(created),
+        r#type: Set("POWERBI".into()),
+        powerbi_group_id: Set(Some(
+            demo_uuid(UUID_POWERBI, acc.number * 10 + 1).to_string(),
+        )),
+        powerbi_report_id: Set(Some(
+            demo_uuid(UUID_POWERBI, acc.number * 10 + 2).to_string(),
+        )),
+        powerbi_filters: Set(Some(json!([{
+            "$schema": "http://powerbi.com/product/schema#basic",
+            "target": { "table": "org_units", "column": "country" },
+            "operator": "In",
+            "values": [spec.country],
+        }]))),
+        account_id: Set(acc.id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let guide = page::ActiveModel {
+        name: Set("Data entry guide".into()),
+        content: Set(Some(format!(
+            "<h1>Data entry guide</h1><p>Send the monthly report of your facility before the 10th \
+             of the next month. Contact {} {} for any question.</p>",
+            spec.people[1].0, spec.people[1].1
+        ))),
+        needs_authentication: Set(false),
+        slug: Set(format!("{}-data-entry-guide", spec.key)),
+        created_at: Set(created),
+        updated_at: Set(created + Duration::days(7)),
+        r#type: Set("TEXT".into()),
+        powerbi_group_id: Set(None),
+        powerbi_report_id: Set(None),
+        powerbi_filters: Set(None),
+        account_id: Set(acc.id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    for (page, user) in [
+        (&dashboard, &staff.admin),
+        (&dashboard, &staff.manager),
+        (&guide, &staff.agent),
+    ] {
+        page_users::ActiveModel {
+            page_id: Set(page.id),
+            user_id: Set(user.id),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The data manager's question on the facility created in the field, and
+/// the field agent's reply.
+async fn insert_comments(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    staff: &Staff,
+    pyramid: &Pyramid,
+) -> anyhow::Result<()> {
+    let facility = pyramid.facility(NEW_FACILITY)?;
+    let thread = [
+        (
+            &staff.manager,
+            at(2026, 8, 21, 9, 12)?,
+            format!(
+                "{} is 300 m from where the district team placed it: can you confirm the \
+                 location on your next visit?",
+                facility.name
+            ),
+        ),
+        (
+            &staff.agent,
+            at(2026, 8, 25, 16, 40)?,
+            "Confirmed: the post moved to the new building next to the market.".to_string(),
+        ),
+    ];
+    let mut parent: Option<i32> = None;
+    for (n, (user, submitted, text)) in (1u32..).zip(thread) {
+        let comment = comment_iaso::ActiveModel {
+            object_pk: Set(facility.id.to_string()),
+            user_name: Set(Some(format!(
+                "{} {}",
+                user.first_name.as_deref().unwrap_or_default(),
+                user.last_name.as_deref().unwrap_or_default()
+            ))),
+            user_email: Set(user.email.clone()),
+            user_url: Set(None),
+            comment: Set(text),
+            submit_date: Set(submitted),
+            ip_address: Set(Some(format!("198.51.100.{}", acc.number * 10 + n))),
+            is_public: Set(true),
+            is_removed: Set(false),
+            user_id: Set(Some(user.id)),
+            parent_id: Set(parent),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        parent = Some(comment.id);
+    }
+    Ok(())
+}
+
+/// The CSV the admin created the account's users from.
+async fn insert_user_import(
+    txn: &DatabaseTransaction,
+    acc: &Account,
+    staff: &Staff,
+) -> anyhow::Result<()> {
+    let uploaded = acc.opened + Duration::days(2) - Duration::minutes(10);
+    bulk_create_user_csv_file::ActiveModel {
+        file: Set(format!("bulk_create_users/{}_users.csv", acc.spec.key)),
+        created_at: Set(uploaded),
+        created_by_id: Set(Some(staff.admin.id)),
+        account_id: Set(acc.id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
     Ok(())
 }

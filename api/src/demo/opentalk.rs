@@ -2,17 +2,29 @@
 //! with two), two tariffs, rooms, events with invites, a favourite, room
 //! invite codes, a SIP dial-in and a group per tenant.
 //!
+//! Also, per tenant: an email invite, a shared folder, training report
+//! parameters, an asset in a room and a legal vote's module resource; for
+//! "avalon", whose tariff allows streaming and recording, a streaming
+//! target and a recording, and two exceptions to its weekly series. Shared
+//! by both tenants: the controller's access rules (casbin) and its
+//! maintenance jobs with their runs and logs.
+//!
 //! Every row of a tenant refers only to that tenant's users and rooms.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::opentalk::sea_orm_active_enums::{EventInviteStatus, InviteRole, TariffStatus};
+use entity::opentalk::sea_orm_active_enums::{
+    EmailInviteRole, EventExceptionKind, EventInviteStatus, InviteRole, JobStatus, JobType,
+    LogLevel, StreamingKind, TariffStatus,
+};
 use entity::opentalk::{
-    event, event_favorite, event_invite, external_tariff, group, invite, room, sip_config, tariff,
-    tenant, user, user_group,
+    asset, casbin_rule, event, event_email_invite, event_exception, event_favorite, event_invite,
+    event_shared_folder, event_training_participation_report_parameter_set, external_tariff, group,
+    invite, job, job_execution, job_execution_log, module_resource, room, room_asset,
+    room_streaming_target, sip_config, tariff, tenant, user, user_group,
 };
 use entity::types::StringList;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{at, demo_uuid};
@@ -27,6 +39,10 @@ const UUID_EVENT: u16 = 0x2006;
 const UUID_EVENT_INVITE: u16 = 0x2007;
 const UUID_INVITE_CODE: u16 = 0x2008;
 const UUID_GROUP: u16 = 0x2009;
+const UUID_ASSET: u16 = 0x200a;
+const UUID_EVENT_EXCEPTION: u16 = 0x200b;
+const UUID_MODULE_RESOURCE: u16 = 0x200c;
+const UUID_STREAMING_TARGET: u16 = 0x200d;
 
 /// The numbers behind the fixed ids, one sequence per kind of row.
 #[derive(Default)]
@@ -37,6 +53,10 @@ struct Serials {
     event_invite: u32,
     invite: u32,
     group: u32,
+    asset: u32,
+    event_exception: u32,
+    module_resource: u32,
+    streaming_target: u32,
 }
 
 fn serial(counter: &mut u32) -> u32 {
@@ -47,8 +67,10 @@ fn serial(counter: &mut u32) -> u32 {
 pub(super) async fn load(txn: &DatabaseTransaction) -> anyhow::Result<()> {
     let tariffs = insert_tariffs(txn).await?;
     let mut serials = Serials::default();
+    insert_casbin_rule(txn, "p", &["role::administrator", "/*", ALL_METHODS]).await?;
     avalon(txn, &tariffs, &mut serials).await?;
     borduria(txn, &tariffs, &mut serials).await?;
+    insert_jobs(txn).await?;
     Ok(())
 }
 
@@ -391,6 +413,380 @@ async fn favorite(
     Ok(())
 }
 
+/// Every HTTP method, as the access rules list them.
+const ALL_METHODS: &str = "GET|POST|PUT|PATCH|DELETE";
+
+/// An access rule: `ptype` "p" (subject, resource, methods) or "g" (subject,
+/// role), as the controller's authorization layer stores them.
+async fn insert_casbin_rule(
+    txn: &DatabaseTransaction,
+    ptype: &str,
+    values: &[&str],
+) -> anyhow::Result<()> {
+    let value = |i: usize| values.get(i).map(|v| v.to_string());
+    casbin_rule::ActiveModel {
+        ptype: Set(ptype.into()),
+        v0: Set(value(0)),
+        v1: Set(value(1)),
+        v2: Set(value(2)),
+        v3: Set(value(3)),
+        v4: Set(value(4)),
+        v5: Set(value(5)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// The owner's full access to a room of theirs.
+async fn owns_room(
+    txn: &DatabaseTransaction,
+    owner: &user::Model,
+    room: &room::Model,
+) -> anyhow::Result<()> {
+    insert_casbin_rule(
+        txn,
+        "p",
+        &[
+            &format!("user::{}", owner.id),
+            &format!("/rooms/{}", room.id),
+            "GET|PUT|DELETE",
+        ],
+    )
+    .await
+}
+
+/// One occurrence of a recurring event moved (`Some((starts, ends,
+/// title))`) or cancelled (`None`); `occurrence` is its original start.
+async fn insert_event_exception(
+    txn: &DatabaseTransaction,
+    event: &event::Model,
+    occurrence: DateTime<Utc>,
+    moved: Option<(DateTime<Utc>, DateTime<Utc>, &str)>,
+    created: DateTime<Utc>,
+    serials: &mut Serials,
+) -> anyhow::Result<()> {
+    let n = serial(&mut serials.event_exception);
+    let tz = event.starts_at_tz.clone().unwrap_or_else(|| "UTC".into());
+    let mut exception = event_exception::ActiveModel {
+        id: Set(demo_uuid(UUID_EVENT_EXCEPTION, n)),
+        created_by: Set(event.created_by),
+        event_id: Set(event.id),
+        created_at: Set(created),
+        description: Set(None),
+        ends_at: Set(None),
+        ends_at_tz: Set(None),
+        exception_date: Set(occurrence),
+        exception_date_tz: Set(tz.clone()),
+        is_all_day: Set(None),
+        kind: Set(EventExceptionKind::Cancelled),
+        starts_at: Set(None),
+        starts_at_tz: Set(None),
+        title: Set(None),
+    };
+    if let Some((starts, ends, title)) = moved {
+        exception.kind = Set(EventExceptionKind::Modified);
+        exception.starts_at = Set(Some(starts));
+        exception.starts_at_tz = Set(Some(tz.clone()));
+        exception.ends_at = Set(Some(ends));
+        exception.ends_at_tz = Set(Some(tz));
+        exception.is_all_day = Set(Some(false));
+        exception.title = Set(Some(title.into()));
+    }
+    exception.insert(txn).await?;
+    Ok(())
+}
+
+/// An invite to someone outside the tenant, by email.
+async fn invite_by_email(
+    txn: &DatabaseTransaction,
+    event: &event::Model,
+    email: &str,
+    role: EmailInviteRole,
+) -> anyhow::Result<()> {
+    event_email_invite::ActiveModel {
+        email: Set(email.into()),
+        event_id: Set(event.id),
+        created_by: Set(event.created_by),
+        created_at: Set(event.created_at + Duration::minutes(10)),
+        role: Set(role),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// The event's folder on the tenant's file cloud, with a read-only and a
+/// read-write share, each behind a password.
+async fn insert_shared_folder(
+    txn: &DatabaseTransaction,
+    event: &event::Model,
+    cloud: &str,
+    shares: (&str, &str),
+    passwords: (&str, &str),
+) -> anyhow::Result<()> {
+    let (read_share, write_share) = shares;
+    let (read_password, write_password) = passwords;
+    let created = event.created_at + Duration::minutes(1);
+    let day = event
+        .starts_at
+        .map(|s| s.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "undated".into());
+    event_shared_folder::ActiveModel {
+        event_id: Set(event.id),
+        created_at: Set(created),
+        path: Set(format!("opentalk/{day} {}", event.title)),
+        read_password: Set(Some(read_password.into())),
+        read_share_id: Set(read_share.into()),
+        read_url: Set(format!("https://{cloud}/s/{read_share}")),
+        updated_at: Set(created),
+        write_password: Set(Some(write_password.into())),
+        write_share_id: Set(write_share.into()),
+        write_url: Set(format!("https://{cloud}/s/{write_share}")),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Turns the training participation report on for `event`: participants
+/// confirm their presence at random checkpoints, the first within
+/// (`first_after`, `first_after + first_within`) seconds, the next ones
+/// every `every_after` plus up to `every_within` seconds.
+async fn report_participation(
+    txn: &DatabaseTransaction,
+    event: &event::Model,
+    (first_after, first_within): (i64, i64),
+    (every_after, every_within): (i64, i64),
+) -> anyhow::Result<()> {
+    event_training_participation_report_parameter_set::ActiveModel {
+        event_id: Set(event.id),
+        checkpoint_interval_after: Set(every_after),
+        checkpoint_interval_within: Set(every_within),
+        initial_checkpoint_delay_after: Set(first_after),
+        initial_checkpoint_delay_within: Set(first_within),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// A file a module stored in the room of `event` (a recording, a PDF of the
+/// meeting notes or of the whiteboard), in the event's tenant.
+async fn insert_asset(
+    txn: &DatabaseTransaction,
+    event: &event::Model,
+    (namespace, kind): (&str, &str),
+    filename: &str,
+    size: i64,
+    created: DateTime<Utc>,
+    serials: &mut Serials,
+) -> anyhow::Result<()> {
+    let n = serial(&mut serials.asset);
+    let id = demo_uuid(UUID_ASSET, n);
+    asset::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(event.tenant_id),
+        created_at: Set(created),
+        filename: Set(filename.into()),
+        kind: Set(Some(kind.into())),
+        namespace: Set(Some(namespace.into())),
+        size: Set(Some(size)),
+        updated_at: Set(created),
+    }
+    .insert(txn)
+    .await?;
+    room_asset::ActiveModel {
+        asset_id: Set(id),
+        room_id: Set(event.room),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// A legal vote held in the room of `event`, as the legal-vote module keeps
+/// it.
+async fn insert_vote(
+    txn: &DatabaseTransaction,
+    event: &event::Model,
+    by: &user::Model,
+    data: Value,
+    created: DateTime<Utc>,
+    serials: &mut Serials,
+) -> anyhow::Result<()> {
+    let n = serial(&mut serials.module_resource);
+    module_resource::ActiveModel {
+        id: Set(demo_uuid(UUID_MODULE_RESOURCE, n)),
+        created_by: Set(by.id),
+        room_id: Set(event.room),
+        tenant_id: Set(event.tenant_id),
+        created_at: Set(created),
+        data: Set(data),
+        namespace: Set("legal_vote".into()),
+        tag: Set(Some("protocol".into())),
+        updated_at: Set(created),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// The controller's maintenance jobs, with their last runs and what they
+/// logged.
+async fn insert_jobs(txn: &DatabaseTransaction) -> anyhow::Result<()> {
+    // Each run: (status, started, seconds it took, logs), each log:
+    // (level, seconds after the start, message).
+    type Log = (LogLevel, i64, &'static str);
+    type Run = (JobStatus, DateTime<Utc>, i64, Vec<Log>);
+    // (kind, name, parameters, cron schedule, timeout in seconds, runs).
+    type Job = (JobType, &'static str, Value, &'static str, i32, Vec<Run>);
+    let jobs: [Job; 3] = [
+        (
+            JobType::EventCleanup,
+            "Event cleanup",
+            json!({ "days_since_last_occurrence": 30, "fail_on_shared_folder_deletion_error": false }),
+            "0 3 * * *",
+            3_600,
+            vec![
+                (
+                    JobStatus::Succeeded,
+                    at(2026, 11, 20, 3, 0)?,
+                    14,
+                    vec![(
+                        LogLevel::Info,
+                        14,
+                        "Deleted 0 events whose last occurrence is more than 30 days ago",
+                    )],
+                ),
+                (
+                    JobStatus::Failed,
+                    at(2026, 11, 21, 3, 0)?,
+                    31,
+                    vec![
+                        (
+                            LogLevel::Warn,
+                            29,
+                            "Could not delete the shared folder of a deleted event: 503 Service Unavailable",
+                        ),
+                        (
+                            LogLevel::Error,
+                            31,
+                            "Job failed: 1 shared folder could not be deleted",
+                        ),
+                    ],
+                ),
+            ],
+        ),
+        (
+            JobType::SelfCheck,
+            "Self check",
+            json!({}),
+            "0 * * * *",
+            60,
+            vec![(
+                JobStatus::Succeeded,
+                at(2026, 11, 21, 9, 0)?,
+                2,
+                vec![(
+                    LogLevel::Info,
+                    2,
+                    "Database, storage and identity provider reachable",
+                )],
+            )],
+        ),
+        (
+            JobType::InviteCleanup,
+            "Invite cleanup",
+            json!({ "days_since_expiry": 30 }),
+            "30 3 * * *",
+            1_800,
+            vec![],
+        ),
+    ];
+    for (kind, name, parameters, recurrence, timeout, runs) in jobs {
+        let job = job::ActiveModel {
+            kind: Set(kind),
+            name: Set(name.into()),
+            parameters: Set(Some(parameters)),
+            recurrence: Set(Some(recurrence.into())),
+            timeout_secs: Set(Some(timeout)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        for (status, started, seconds, logs) in runs {
+            let execution = job_execution::ActiveModel {
+                job_id: Set(job.id),
+                ended_at: Set(Some(started + Duration::seconds(seconds))),
+                job_status: Set(status),
+                started_at: Set(started),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            for (level, after, message) in logs {
+                job_execution_log::ActiveModel {
+                    execution_id: Set(execution.id),
+                    log_level: Set(level),
+                    log_message: Set(message.into()),
+                    logged_at: Set(started + Duration::seconds(after)),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the legal-vote module stores for a closed roll-call vote: its
+/// question, who could vote and the (yes, no, abstain) tally.
+fn legal_vote(
+    name: &str,
+    voters: &[&user::Model],
+    (yes, no, abstain): (u32, u32, u32),
+    started: DateTime<Utc>,
+) -> Value {
+    let voters: Vec<String> = voters.iter().map(|u| u.id.to_string()).collect();
+    json!({
+        "name": name,
+        "kind": "roll_call",
+        "enable_abstain": true,
+        "duration": 300,
+        "allowed_participants": voters,
+        "start_time": started.to_rfc3339(),
+        "votes": { "yes": yes, "no": no, "abstain": abstain },
+        "result": if yes > no { "accepted" } else { "rejected" },
+    })
+}
+
+/// A live stream of the room of `event` to the tenant's streaming server.
+async fn insert_streaming_target(
+    txn: &DatabaseTransaction,
+    event: &event::Model,
+    name: &str,
+    (endpoint, public_url): (&str, &str),
+    key: &str,
+    serials: &mut Serials,
+) -> anyhow::Result<()> {
+    let n = serial(&mut serials.streaming_target);
+    room_streaming_target::ActiveModel {
+        id: Set(demo_uuid(UUID_STREAMING_TARGET, n)),
+        room_id: Set(event.room),
+        kind: Set(StreamingKind::Custom),
+        name: Set(name.into()),
+        public_url: Set(Some(public_url.into())),
+        streaming_endpoint: Set(endpoint.into()),
+        streaming_key: Set(key.into()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
 /// Tenant "avalon": three users on the business tariff, a protected
 /// personal room with SIP dial-in, a weekly series, a one-off meeting and an
 /// all-day offsite.
@@ -441,6 +837,13 @@ async fn avalon(
         serials,
     )
     .await?;
+    owns_room(txn, &alice, &personal).await?;
+    insert_casbin_rule(
+        txn,
+        "g",
+        &[&format!("user::{}", alice.id), "role::administrator"],
+    )
+    .await?;
 
     // 09:30 in Berlin (UTC+1 in winter), five Mondays from 23 November.
     let sync = insert_event(
@@ -462,6 +865,40 @@ async fn avalon(
     )
     .await?;
     favorite(txn, &sync, &ben).await?;
+    // The second Monday moved an hour later, the last one (21 December)
+    // cancelled for the holidays.
+    insert_event_exception(
+        txn,
+        &sync,
+        at(2026, 11, 30, 8, 30)?,
+        Some((
+            at(2026, 11, 30, 9, 30)?,
+            at(2026, 11, 30, 10, 0)?,
+            "Weekly team sync (moved to 10:30)",
+        )),
+        at(2026, 11, 25, 16, 0)?,
+        serials,
+    )
+    .await?;
+    insert_event_exception(
+        txn,
+        &sync,
+        at(2026, 12, 21, 8, 30)?,
+        None,
+        at(2026, 11, 27, 11, 0)?,
+        serials,
+    )
+    .await?;
+    insert_asset(
+        txn,
+        &sync,
+        ("whiteboard", "pdf"),
+        "whiteboard_2026-11-23.pdf",
+        284_611,
+        at(2026, 11, 23, 9, 1)?,
+        serials,
+    )
+    .await?;
     let review = insert_event(
         txn,
         &tenant,
@@ -479,6 +916,57 @@ async fn avalon(
         serials,
     )
     .await?;
+    invite_by_email(
+        txn,
+        &review,
+        "j.weber@auditors.example",
+        EmailInviteRole::Guest,
+    )
+    .await?;
+    insert_shared_folder(
+        txn,
+        &review,
+        "cloud.avalon.example",
+        ("Xk7pQ2mRt9LwZa4", "Hn3vB8cYe5JsFd1"),
+        ("demo-read-7Qm2", "demo-write-9Tz4"),
+    )
+    .await?;
+    insert_streaming_target(
+        txn,
+        &review,
+        "Company live stream",
+        (
+            "rtmp://stream.avalon.example/live",
+            "https://stream.avalon.example/quarterly-review",
+        ),
+        "demo-stream-key-avalon-q4",
+        serials,
+    )
+    .await?;
+    insert_asset(
+        txn,
+        &review,
+        ("recording", "recording"),
+        "recording_2026-11-26_13-00-00-UTC.webm",
+        412_338_176,
+        at(2026, 11, 26, 15, 2)?,
+        serials,
+    )
+    .await?;
+    insert_vote(
+        txn,
+        &review,
+        &ben,
+        legal_vote(
+            "Approve the 2027 budget",
+            &[&alice, &ben],
+            (2, 0, 0),
+            at(2026, 11, 26, 14, 20)?,
+        ),
+        at(2026, 11, 26, 14, 25)?,
+        serials,
+    )
+    .await?;
     // An invite code for the review room that has already run out.
     insert_invite_code(
         txn,
@@ -490,7 +978,7 @@ async fn avalon(
         serials,
     )
     .await?;
-    insert_event(
+    let offsite = insert_event(
         txn,
         &tenant,
         &chloe,
@@ -503,6 +991,9 @@ async fn avalon(
         serials,
     )
     .await?;
+    // The offsite's safety training: presence checked 10 to 20 minutes in,
+    // then every 30 to 40 minutes.
+    report_participation(txn, &offsite, (600, 600), (1_800, 600)).await?;
     insert_group(txn, &tenant, "Engineering", &[&alice, &ben], serials).await?;
     Ok(())
 }
@@ -557,6 +1048,7 @@ async fn borduria(
         serials,
     )
     .await?;
+    owns_room(txn, &dora, &personal).await?;
 
     // 08:00 in Budapest (UTC+1 in winter).
     let briefing = insert_event(
@@ -574,6 +1066,49 @@ async fn borduria(
     )
     .await?;
     favorite(txn, &briefing, &dora).await?;
+    invite_by_email(
+        txn,
+        &briefing,
+        "leitstelle@rail.borduria.example",
+        EmailInviteRole::Moderator,
+    )
+    .await?;
+    insert_shared_folder(
+        txn,
+        &briefing,
+        "cloud.borduria.example",
+        ("Qe4rT6yU8iO0pA2", "Zs1xC3vB5nM7kJ9"),
+        ("demo-read-4Lk8", "demo-write-2Wq6"),
+    )
+    .await?;
+    // A mandatory briefing: presence checked 2 to 7 minutes in, then every
+    // 10 to 15 minutes.
+    report_participation(txn, &briefing, (120, 300), (600, 300)).await?;
+    // The starter tariff has no recording: the meeting notes are the record.
+    insert_asset(
+        txn,
+        &briefing,
+        ("meeting_notes", "pdf"),
+        "meeting_notes_2026-11-24.pdf",
+        96_512,
+        at(2026, 11, 24, 7, 32)?,
+        serials,
+    )
+    .await?;
+    insert_vote(
+        txn,
+        &briefing,
+        &dora,
+        legal_vote(
+            "Adopt the winter dispatch rota",
+            &[&dora, &emil],
+            (1, 0, 1),
+            at(2026, 11, 24, 7, 20)?,
+        ),
+        at(2026, 11, 24, 7, 25)?,
+        serials,
+    )
+    .await?;
     insert_event(
         txn,
         &tenant,

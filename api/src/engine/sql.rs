@@ -1,18 +1,25 @@
 //! The statements the engine runs. Each function is one SQL statement, so
 //! that the cost of a query is its number of calls here.
 //!
-//! Paged relations under many parents are paged in SQL: every child row is
-//! ranked within its parent with `ROW_NUMBER() OVER (PARTITION BY parent
-//! ORDER BY ...)`, and only the first `limit + 1` of each parent come back.
+//! Paged relations under many parents are paged in SQL, and only the first
+//! `limit + 1` rows of each parent come back: on PostgreSQL each parent's
+//! page is a `LATERAL` subquery with its own `ORDER BY ... LIMIT`, which an
+//! index serves; on SQLite every child row is ranked within its parent with
+//! `ROW_NUMBER() OVER (PARTITION BY parent ORDER BY ...)`.
+//!
+//! A `NOT NULL` column is ordered without `NULLS FIRST`/`LAST`: the order is
+//! the same, and PostgreSQL can then read it from a plain index instead of
+//! sorting every matching row.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::Value as GqlValue;
 use sea_orm::sea_query::{
-    Alias, Condition, Expr, ExprTrait, Func, OverStatement, Query, SelectStatement, WindowStatement,
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, OrderedStatement,
+    OverStatement, Query, SelectStatement, WindowStatement,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 
 use crate::engine::filter::condition;
 use crate::engine::model::{Model, RelKind};
@@ -23,6 +30,8 @@ use crate::error::{ApiError, ApiResult};
 /// The alias of the main table in every statement.
 const T: &str = "t0";
 const PARENT: &str = "__parent";
+/// The parent rows a `LATERAL` page is read for.
+const PARENT_ROW: &str = "__p";
 const RANK: &str = "__rank";
 const COUNT: &str = "__count";
 
@@ -117,16 +126,29 @@ fn filter_condition(
     }
 }
 
-fn order(model: &Model, entity: usize, terms: &[OrderTerm], select: &mut SelectStatement) {
+/// Orders `statement` (a SELECT or a window) by `terms` on the main alias.
+/// Nulls are placed only where the column can hold them.
+fn order_by<S: OrderedStatement>(
+    model: &Model,
+    entity: usize,
+    terms: &[OrderTerm],
+    statement: &mut S,
+) {
     let info = &model.entities[entity];
     for t in terms {
+        let column = &info.columns[t.column];
         let (order, nulls) = t.sql_order();
-        select.order_by_with_nulls(
-            (Alias::new(T), Alias::new(&info.columns[t.column].name)),
-            order,
-            nulls,
-        );
+        let col = (Alias::new(T), Alias::new(&column.name));
+        if column.nullable {
+            statement.order_by_with_nulls(col, order, nulls);
+        } else {
+            statement.order_by(col, order);
+        }
     }
+}
+
+fn order(model: &Model, entity: usize, terms: &[OrderTerm], select: &mut SelectStatement) {
+    order_by(model, entity, terms, select);
 }
 
 /// Cuts the `limit + 1` rows read in SQL order into a page in list order.
@@ -340,28 +362,40 @@ pub async fn fetch_children(
     parents: &[GqlValue],
     spec: &ListSpec,
 ) -> ApiResult<HashMap<String, Page>> {
+    let lateral = db.get_database_backend() == DbBackend::Postgres;
+    let owner_info = &model.entities[owner];
+    let owner_pk = owner_info
+        .single_pk()
+        .ok_or_else(|| ApiError::internal("no single key"))?;
     let mut inner = Query::select();
     let (target, parent) = relation_source(model, owner, relation, &mut inner)?;
-    let info = &model.entities[target];
     select_columns(model, target, &spec.projection, &mut inner);
+    let terms = sql_terms(&spec.terms, &spec.window);
     let mut window = WindowStatement::new();
-    window.add_partition_by(parent.clone());
-    for t in sql_terms(&spec.terms, &spec.window) {
-        let (order, nulls) = t.sql_order();
-        window.order_by_with_nulls(
-            (Alias::new(T), Alias::new(&info.columns[t.column].name)),
-            order,
-            nulls,
-        );
+    if !lateral {
+        window.add_partition_by(parent.clone());
     }
+    order_by(model, target, &terms, &mut window);
     inner
         .expr_as(parent.clone(), Alias::new(PARENT))
         .expr_window_as(
             Func::cust(Alias::new("ROW_NUMBER")),
             window,
             Alias::new(RANK),
-        )
-        .and_where(parent.is_in(parent_params(model, owner, parents)?))
+        );
+    if lateral {
+        // One parent per subquery: `ORDER BY ... LIMIT` walks an index.
+        inner
+            .and_where(parent.equals((
+                Alias::new(PARENT_ROW),
+                Alias::new(&owner_info.columns[owner_pk].name),
+            )))
+            .limit(spec.window.limit + 1);
+        order(model, target, &terms, &mut inner);
+    } else {
+        inner.and_where(parent.is_in(parent_params(model, owner, parents)?));
+    }
+    inner
         .cond_where(filter_condition(
             model,
             db,
@@ -377,19 +411,31 @@ pub async fn fetch_children(
             &spec.window,
         )?);
     let mut outer = Query::select();
-    outer
-        .column(sea_orm::sea_query::Asterisk)
-        .from_subquery(inner, Alias::new("ranked"))
-        .and_where(Expr::col((Alias::new("ranked"), Alias::new(RANK))).lte(spec.window.limit + 1))
-        .order_by(
-            (Alias::new("ranked"), Alias::new(RANK)),
-            sea_orm::sea_query::Order::Asc,
-        );
+    if lateral {
+        let pk = Expr::col((
+            Alias::new(PARENT_ROW),
+            Alias::new(&owner_info.columns[owner_pk].name),
+        ));
+        outer
+            .column((Alias::new("ranked"), Asterisk))
+            .from_as(Alias::new(&owner_info.table), Alias::new(PARENT_ROW))
+            .join_lateral(
+                JoinType::InnerJoin,
+                inner,
+                Alias::new("ranked"),
+                Expr::cust("TRUE"),
+            )
+            .and_where(pk.is_in(parent_params(model, owner, parents)?));
+    } else {
+        outer
+            .column(Asterisk)
+            .from_subquery(inner, Alias::new("ranked"))
+            .and_where(
+                Expr::col((Alias::new("ranked"), Alias::new(RANK))).lte(spec.window.limit + 1),
+            );
+    }
+    outer.order_by((Alias::new("ranked"), Alias::new(RANK)), Order::Asc);
 
-    let owner_info = &model.entities[owner];
-    let owner_pk = owner_info
-        .single_pk()
-        .ok_or_else(|| ApiError::internal("no single key"))?;
     let mut grouped: HashMap<String, Vec<Arc<Row>>> = HashMap::new();
     for r in db.query_all(&outer).await? {
         let key = key_text(&read(&r, PARENT, &owner_info.columns[owner_pk], model)?);
