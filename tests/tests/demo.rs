@@ -332,16 +332,25 @@ async fn opentalk(backend: Backend) {
 }
 
 const PLACEOS: &[(&str, i64)] = &[
+    ("api_key", 2),
     ("authority", 2),
+    ("broker", 2),
     ("control_system", 3),
+    ("doorkeeper_application", 3),
     ("driver", 4),
+    ("edge", 1),
+    ("json_schema", 3),
+    ("ldap_schema", 2),
     ("metadata", 3),
     ("module", 7),
+    ("oauth_authentication", 2),
     ("repository", 1),
     ("settings", 7),
+    ("statistics", 1),
     ("trigger_instance", 1),
     ("triggers", 1),
     ("user", 6),
+    ("version", 3),
     ("zone", 9),
 ];
 
@@ -425,6 +434,29 @@ async fn placeos(backend: Backend) {
         // Settings at every encryption level.
         let levels = rows(&db, "SELECT DISTINCT encryption_level FROM settings").await;
         assert_eq!(levels.len(), 4);
+
+        // One LDAP directory and one OAuth provider per authority.
+        let sign_in = rows(
+            &db,
+            "SELECT a.id FROM authority a \
+             WHERE (SELECT COUNT(*) FROM ldap_schema l WHERE l.authority_id = a.id) <> 1 \
+             OR (SELECT COUNT(*) FROM oauth_authentication o WHERE o.authority_id = a.id) <> 1",
+        )
+        .await;
+        assert!(sign_in.is_empty(), "{sign_in:?}");
+        // An API key is in its user's authority.
+        let foreign_keys = rows(
+            &db,
+            "SELECT k.id FROM api_key k JOIN \"user\" u ON u.id = k.user_id \
+             WHERE u.authority_id IS NULL OR u.authority_id <> k.authority_id",
+        )
+        .await;
+        assert!(foreign_keys.is_empty(), "{foreign_keys:?}");
+        // Every metadata document names its schema; one module runs on an edge.
+        let unchecked = rows(&db, "SELECT id FROM metadata WHERE schema_id IS NULL").await;
+        assert!(unchecked.is_empty(), "{unchecked:?}");
+        let on_edge = rows(&db, "SELECT id FROM module WHERE edge_id IS NOT NULL").await;
+        assert_eq!(on_edge.len(), 1);
     })
     .await;
 }

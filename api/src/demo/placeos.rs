@@ -1,22 +1,31 @@
 //! PlaceOS demo data: two authorities (avalon.example and borduria.example),
-//! each with three users and its own zone tree (org, region, building,
-//! levels) and meeting-room systems; one driver repository with drivers of
-//! every kind; modules, settings at each encryption level, metadata and a
-//! trigger.
+//! each with three users, its own zone tree (org, region, building, levels)
+//! and meeting-room systems, its own sign-in (an LDAP directory, an OAuth
+//! provider and the backoffice's OAuth application), an API key and an MQTT
+//! broker; one driver repository with drivers of every kind; modules (one
+//! of them run by an on-site edge node), settings at each encryption level,
+//! metadata checked against JSON schemas, and a trigger; and the cluster's
+//! service versions and a statistics snapshot.
 //!
 //! Zones and systems carry no authority column: each authority's rows are
 //! kept apart by its own zone tree, and every system lists only zones of
 //! one tree. Ids are strings in PlaceOS's style, `<kind>-<10 characters>`,
 //! with AV or BD telling the authority apart.
+//!
+//! Secret columns (passwords, secrets, certificates) are write-only through
+//! the API; they hold fake values here, marked `demo`.
 
 use entity::placeos::sea_orm_active_enums::{DriverRole, EncryptionLevel};
 use entity::placeos::{
-    authority, control_system, driver, metadata, module, repository, setting, trigger,
-    trigger_instance, user, zone,
+    api_key, authority, broker, control_system, doorkeeper_application, driver, edge, json_schema,
+    ldap_schema, metadata, module, oauth_authentication, repository, setting, statistic, trigger,
+    trigger_instance, user, version, zone,
 };
 use entity::types::StringList;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
 use serde_json::json;
+
+use super::at;
 
 /// The driver repository every authority builds from.
 const REPOSITORY: &str = "repo-0000000001";
@@ -69,9 +78,11 @@ const ROOM_LOGIC: DriverSpec = DriverSpec {
 
 pub(super) async fn load(txn: &DatabaseTransaction) -> anyhow::Result<()> {
     insert_repository_and_drivers(txn).await?;
+    insert_json_schemas(txn).await?;
     avalon(txn).await?;
     borduria(txn).await?;
     insert_trigger(txn).await?;
+    insert_cluster_status(txn).await?;
     Ok(())
 }
 
@@ -122,6 +133,80 @@ async fn insert_repository_and_drivers(txn: &DatabaseTransaction) -> anyhow::Res
         Owner::Driver(SWITCH.id),
     )
     .await?;
+    Ok(())
+}
+
+/// The JSON schemas that metadata documents are checked against, one per
+/// metadata keyword. Shared by every authority.
+const MAP_REGIONS_SCHEMA: &str = "json-schema-0000000001";
+const BOOKINGS_SCHEMA: &str = "json-schema-0000000002";
+const OPENING_HOURS_SCHEMA: &str = "json-schema-0000000003";
+
+async fn insert_json_schemas(txn: &DatabaseTransaction) -> anyhow::Result<()> {
+    const DRAFT: &str = "http://json-schema.org/draft-07/schema#";
+    // HH:MM-HH:MM, or closed.
+    let hours = json!({
+        "type": "string",
+        "pattern": "^([0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]|closed)$",
+    });
+    for (id, name, description, schema) in [
+        (
+            MAP_REGIONS_SCHEMA,
+            "Map regions",
+            "The bookable areas drawn on a level's floor plan",
+            json!({
+                "$schema": DRAFT,
+                "type": "object",
+                "required": ["areas"],
+                "properties": {
+                    "areas": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "name"],
+                            "properties": {
+                                "id": { "type": "string" },
+                                "name": { "type": "string" },
+                            },
+                        },
+                    },
+                },
+            }),
+        ),
+        (
+            BOOKINGS_SCHEMA,
+            "Booking limits",
+            "The shortest and longest booking a room accepts, in minutes",
+            json!({
+                "$schema": DRAFT,
+                "type": "object",
+                "properties": {
+                    "min_booking_minutes": { "type": "integer", "minimum": 5 },
+                    "max_booking_minutes": { "type": "integer", "maximum": 1440 },
+                },
+            }),
+        ),
+        (
+            OPENING_HOURS_SCHEMA,
+            "Opening hours",
+            "When a building is open, as HH:MM-HH:MM or closed",
+            json!({
+                "$schema": DRAFT,
+                "type": "object",
+                "properties": { "weekdays": hours, "weekend": hours },
+                "additionalProperties": false,
+            }),
+        ),
+    ] {
+        json_schema::ActiveModel {
+            id: Set(id.into()),
+            name: Set(name.into()),
+            description: Set(Some(description.into())),
+            schema: Set(Some(schema.to_string())),
+        }
+        .insert(txn)
+        .await?;
+    }
     Ok(())
 }
 
@@ -264,6 +349,12 @@ async fn insert_module(
     driver: &DriverSpec,
     connection: Connection<'_>,
 ) -> anyhow::Result<()> {
+    module_model(id, driver, connection).insert(txn).await?;
+    Ok(())
+}
+
+/// The row [`insert_module`] writes, for a caller that sets more of it.
+fn module_model(id: &str, driver: &DriverSpec, connection: Connection<'_>) -> module::ActiveModel {
     let mut module = module::ActiveModel {
         id: Set(id.into()),
         ip: Set(None),
@@ -295,8 +386,7 @@ async fn insert_module(
         }
         Connection::Logic(system) => module.control_system_id = Set(Some(system.into())),
     }
-    module.insert(txn).await?;
-    Ok(())
+    module
 }
 
 /// What a settings row belongs to.
@@ -341,13 +431,15 @@ async fn insert_setting(
     Ok(())
 }
 
-/// Metadata on a zone or a system (`parent_id` names either).
+/// Metadata on a zone or a system (`parent_id` names either), whose
+/// `details` follow `schema` when there is one.
 async fn insert_metadata(
     txn: &DatabaseTransaction,
     id: &str,
     parent: &str,
     keyword: &str,
     details: serde_json::Value,
+    schema: Option<&str>,
 ) -> anyhow::Result<()> {
     metadata::ActiveModel {
         id: Set(id.into()),
@@ -356,7 +448,214 @@ async fn insert_metadata(
         details: Set(Some(details.to_string())),
         editors: Set(None),
         parent_id: Set(Some(parent.into())),
-        schema_id: Set(None),
+        schema_id: Set(schema.map(String::from)),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// An OAuth application an authority's front ends sign in through, owned by
+/// the authority (`owner_id`): first-party, so users are not asked to
+/// authorise it.
+fn application(
+    id: &str,
+    authority: &str,
+    name: &str,
+    redirect_uri: &str,
+    secret: &str,
+) -> doorkeeper_application::ActiveModel {
+    doorkeeper_application::ActiveModel {
+        id: Set(id.into()),
+        name: Set(Some(name.into())),
+        secret: Set(Some(secret.into())),
+        scopes: Set(Some("public".into())),
+        owner_id: Set(Some(authority.into())),
+        redirect_uri: Set(Some(redirect_uri.into())),
+        skip_authorisation: Set(Some(true)),
+        confidential: Set(Some(false)),
+        revoked_at: Set(None),
+    }
+}
+
+/// An API key of `user`, in the user's own authority.
+async fn insert_api_key(
+    txn: &DatabaseTransaction,
+    id: &str,
+    (user, authority): (&str, &str),
+    name: &str,
+    description: &str,
+    created: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    api_key::ActiveModel {
+        id: Set(id.into()),
+        name: Set(name.into()),
+        description: Set(Some(description.into())),
+        scopes: Set(Some(json!(["public"]).to_string())),
+        user_id: Set(user.into()),
+        authority_id: Set(authority.into()),
+        created_at: Set(created),
+        updated_at: Set(created),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// How a broker's MQTT client proves who it is.
+enum BrokerAuth<'a> {
+    /// A username and password.
+    UserPassword(&'a str, &'a str),
+    /// A client certificate (PEM).
+    Certificate(&'a str),
+}
+
+/// An MQTT broker that PlaceOS publishes module state to. Values matching
+/// its filters (email addresses) are hashed with its `secret` first.
+async fn insert_broker(
+    txn: &DatabaseTransaction,
+    id: &str,
+    name: &str,
+    host: &str,
+    auth: BrokerAuth<'_>,
+    secret: &str,
+) -> anyhow::Result<()> {
+    let mut broker = broker::ActiveModel {
+        id: Set(id.into()),
+        auth_type: Set(None),
+        name: Set(Some(name.into())),
+        description: Set(Some(
+            "Module state for the building dashboards, over MQTT with TLS".into(),
+        )),
+        host: Set(Some(host.into())),
+        port: Set(Some(8883)),
+        tls: Set(Some(true)),
+        username: Set(None),
+        password: Set(None),
+        certificate: Set(None),
+        secret: Set(Some(secret.into())),
+        filters: Set(Some(json!([r"[\w.+-]+@[\w-]+\.[\w.-]+"]).to_string())),
+    };
+    match auth {
+        BrokerAuth::UserPassword(username, password) => {
+            broker.auth_type = Set(Some("user_password".into()));
+            broker.username = Set(Some(username.into()));
+            broker.password = Set(Some(password.into()));
+        }
+        BrokerAuth::Certificate(pem) => {
+            broker.auth_type = Set(Some("certificate".into()));
+            broker.certificate = Set(Some(pem.into()));
+        }
+    }
+    broker.insert(txn).await?;
+    Ok(())
+}
+
+/// How Avalon's staff sign in: the company's Active Directory and
+/// Microsoft 365 (Entra ID) single sign-on.
+async fn avalon_sign_in(txn: &DatabaseTransaction, authority: &str) -> anyhow::Result<()> {
+    ldap_schema::ActiveModel {
+        id: Set("ldap-AV00000001".into()),
+        name: Set(Some("Avalon Active Directory".into())),
+        port: Set(Some(636)),
+        auth_method: Set(Some("ssl".into())),
+        uid: Set(Some("sAMAccountName".into())),
+        host: Set(Some("dc01.avalon.example".into())),
+        base: Set(Some("DC=avalon,DC=example".into())),
+        bind_dn: Set(Some(
+            "CN=PlaceOS Service,OU=Service Accounts,DC=avalon,DC=example".into(),
+        )),
+        password: Set(Some("demo-bind-AV-q4Rw8tK2pX7m".into())),
+        filter: Set(Some(
+            "(&(objectClass=user)(memberOf=CN=PlaceOS Users,OU=Groups,DC=avalon,DC=example))"
+                .into(),
+        )),
+        authority_id: Set(Some(authority.into())),
+    }
+    .insert(txn)
+    .await?;
+    let entra = "https://login.microsoftonline.com/avalon.example/oauth2/v2.0";
+    oauth_authentication::ActiveModel {
+        id: Set("oauth-AV00000001".into()),
+        name: Set(Some("Avalon Microsoft 365".into())),
+        client_id: Set(Some("7c1e2a94-5b3d-4f8e-9a61-0d2c4b7e8f13".into())),
+        client_secret: Set(Some("demo-entra-AV-Qx8.z3Lm9Vt2Rk6Wp1Hs".into())),
+        info_mappings: Set(Some(
+            json!({
+                "email": "mail",
+                "login_name": "userPrincipalName",
+                "name": "displayName",
+                "first_name": "givenName",
+                "last_name": "surname",
+            })
+            .to_string(),
+        )),
+        authorize_paramas: Set(Some(json!({ "prompt": "select_account" }).to_string())),
+        ensure_matching: Set(None),
+        simple: Set(None),
+        authorize_url: Set(Some(format!("{entra}/authorize"))),
+        token_method: Set(Some("post".into())),
+        auth_scheme: Set(Some("request_body".into())),
+        token_url: Set(Some(format!("{entra}/token"))),
+        scope: Set(Some("openid profile email offline_access User.Read".into())),
+        raw_info_url: Set(Some("https://graph.microsoft.com/v1.0/me".into())),
+        authority_id: Set(Some(authority.into())),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// How Borduria's staff sign in: the railway's OpenLDAP directory and
+/// Google Workspace, restricted to its own domain.
+async fn borduria_sign_in(txn: &DatabaseTransaction, authority: &str) -> anyhow::Result<()> {
+    ldap_schema::ActiveModel {
+        id: Set("ldap-BD00000001".into()),
+        name: Set(Some("Borduria Rail directory".into())),
+        port: Set(Some(389)),
+        auth_method: Set(Some("tls".into())),
+        uid: Set(Some("uid".into())),
+        host: Set(Some("ldap.borduria.example".into())),
+        base: Set(Some("ou=people,dc=borduria,dc=example".into())),
+        bind_dn: Set(Some("cn=placeos,ou=services,dc=borduria,dc=example".into())),
+        password: Set(Some("demo-bind-BD-n7Vc2Lq9Ht4s".into())),
+        filter: Set(Some("(objectClass=inetOrgPerson)".into())),
+        authority_id: Set(Some(authority.into())),
+    }
+    .insert(txn)
+    .await?;
+    oauth_authentication::ActiveModel {
+        id: Set("oauth-BD00000001".into()),
+        name: Set(Some("Borduria Google Workspace".into())),
+        client_id: Set(Some(
+            "104683927155-demo7borduria3placeos.apps.googleusercontent.com".into(),
+        )),
+        client_secret: Set(Some("demo-google-BD-m2Xk9cL4tH8nR1vQ".into())),
+        info_mappings: Set(Some(
+            json!({
+                "email": "email",
+                "login_name": "email",
+                "name": "name",
+                "first_name": "given_name",
+                "last_name": "family_name",
+            })
+            .to_string(),
+        )),
+        authorize_paramas: Set(Some(
+            json!({ "hd": "borduria.example", "prompt": "select_account" }).to_string(),
+        )),
+        // Google names the account's Workspace domain in `hd`.
+        ensure_matching: Set(Some(json!({ "hd": ["borduria.example"] }).to_string())),
+        simple: Set(None),
+        authorize_url: Set(Some("https://accounts.google.com/o/oauth2/v2/auth".into())),
+        token_method: Set(Some("post".into())),
+        auth_scheme: Set(Some("request_body".into())),
+        token_url: Set(Some("https://oauth2.googleapis.com/token".into())),
+        scope: Set(Some("openid email profile".into())),
+        raw_info_url: Set(Some(
+            "https://openidconnect.googleapis.com/v1/userinfo".into(),
+        )),
+        authority_id: Set(Some(authority.into())),
     }
     .insert(txn)
     .await?;
@@ -376,6 +675,45 @@ async fn avalon(txn: &DatabaseTransaction) -> anyhow::Result<()> {
     ] {
         insert_user(txn, id, authority, person, domain, role).await?;
     }
+    avalon_sign_in(txn, authority).await?;
+    application(
+        "app-AV00000001",
+        authority,
+        "backoffice",
+        "https://avalon.example/backoffice/oauth-resp.html",
+        "demo-app-AV-9fK3xQ7mW2vB5nL8tR4pZ6cY",
+    )
+    .insert(txn)
+    .await?;
+    // The lobby kiosk's own application, retired when the kiosks moved to
+    // the backoffice's.
+    let mut kiosk = application(
+        "app-AV00000002",
+        authority,
+        "Lobby kiosk",
+        "https://avalon.example/kiosk/oauth-resp.html",
+        "demo-app-AV-2Lp8sD5kV1qN7wX4bT9mR3hJ",
+    );
+    kiosk.revoked_at = Set(Some(at(2026, 10, 30, 17, 0)?));
+    kiosk.insert(txn).await?;
+    insert_api_key(
+        txn,
+        "api-key-AV00000001",
+        ("user-AV00000001", authority),
+        "Workplace app sync",
+        "Nightly sync of rooms and zones into the Avalon workplace app",
+        at(2026, 9, 14, 10, 30)?,
+    )
+    .await?;
+    insert_broker(
+        txn,
+        "broker-AV00000001",
+        "Harbour House MQTT",
+        "mqtt.avalon.example",
+        BrokerAuth::UserPassword("placeos-source", "demo-mqtt-AV-7Hq2Lw9xVb4N"),
+        "demo-filter-AV-k3P9sT6wQ1zR",
+    )
+    .await?;
 
     let (org, region, building) = ("zone-AV00000001", "zone-AV00000002", "zone-AV00000003");
     let (level1, level2) = ("zone-AV00000004", "zone-AV00000005");
@@ -403,6 +741,19 @@ async fn avalon(txn: &DatabaseTransaction) -> anyhow::Result<()> {
     let huddle = "sys-AV00000002";
     let (display, calendar, switch) = ("mod-AV00000001", "mod-AV00000002", "mod-AV00000003");
     let (boardroom_logic, huddle_logic) = ("mod-AV00000004", "mod-AV00000005");
+    // The building's edge node: modules it runs talk to their devices from
+    // inside Harbour House's network.
+    let edge = "edge-AV00000001";
+    edge::ActiveModel {
+        id: Set(edge.into()),
+        name: Set(Some("Harbour House edge".into())),
+        description: Set(Some(
+            "Edge node in Harbour House's comms room, next to the building network".into(),
+        )),
+        secret: Set(Some("demo-edge-AV-H4t9Qm2Xw7Lp3Vn8".into())),
+    }
+    .insert(txn)
+    .await?;
     // Systems first: logic modules point at them.
     insert_system(
         txn,
@@ -430,8 +781,11 @@ async fn avalon(txn: &DatabaseTransaction) -> anyhow::Result<()> {
         Connection::Uri("https://graph.microsoft.com/v1.0"),
     )
     .await?;
-    // The building's network switch, managed over SSH outside any system.
-    insert_module(txn, switch, &SWITCH, Connection::Ip("10.10.0.2", 22)).await?;
+    // The building's network switch, managed over SSH outside any system,
+    // from the edge node.
+    let mut on_edge = module_model(switch, &SWITCH, Connection::Ip("10.10.0.2", 22));
+    on_edge.edge_id = Set(Some(edge.into()));
+    on_edge.insert(txn).await?;
     insert_module(
         txn,
         boardroom_logic,
@@ -480,6 +834,7 @@ async fn avalon(txn: &DatabaseTransaction) -> anyhow::Result<()> {
         level1,
         "map_regions",
         json!({ "areas": [{ "id": "area-boardroom", "name": "Harbour Boardroom" }] }),
+        Some(MAP_REGIONS_SCHEMA),
     )
     .await?;
     insert_metadata(
@@ -488,6 +843,7 @@ async fn avalon(txn: &DatabaseTransaction) -> anyhow::Result<()> {
         boardroom,
         "bookings",
         json!({ "min_booking_minutes": 15, "max_booking_minutes": 240 }),
+        Some(BOOKINGS_SCHEMA),
     )
     .await?;
     Ok(())
@@ -505,6 +861,38 @@ async fn borduria(txn: &DatabaseTransaction) -> anyhow::Result<()> {
     ] {
         insert_user(txn, id, authority, person, domain, role).await?;
     }
+    borduria_sign_in(txn, authority).await?;
+    application(
+        "app-BD00000001",
+        authority,
+        "backoffice",
+        "https://borduria.example/backoffice/oauth-resp.html",
+        "demo-app-BD-6tH1wR8nC3vM9kQ2zL5xP7bF",
+    )
+    .insert(txn)
+    .await?;
+    insert_api_key(
+        txn,
+        "api-key-BD00000001",
+        ("user-BD00000001", authority),
+        "Depot signage",
+        "Reads the training room's bookings for the depot's lobby screen",
+        at(2026, 10, 6, 8, 15)?,
+    )
+    .await?;
+    insert_broker(
+        txn,
+        "broker-BD00000001",
+        "Szohod depot MQTT",
+        "mqtt.borduria.example",
+        BrokerAuth::Certificate(concat!(
+            "-----BEGIN CERTIFICATE-----\n",
+            "MIIBdemoBorduriaPlaceOSBrokerClientNotARealCertificate==\n",
+            "-----END CERTIFICATE-----\n",
+        )),
+        "demo-filter-BD-p6Yf3Nw8Jc1T",
+    )
+    .await?;
 
     let (org, region, building) = ("zone-BD00000001", "zone-BD00000002", "zone-BD00000003");
     let level = "zone-BD00000004";
@@ -562,6 +950,7 @@ async fn borduria(txn: &DatabaseTransaction) -> anyhow::Result<()> {
         building,
         "opening_hours",
         json!({ "weekdays": "06:00-22:00", "weekend": "closed" }),
+        Some(OPENING_HOURS_SCHEMA),
     )
     .await?;
     Ok(())
@@ -609,6 +998,60 @@ async fn insert_trigger(txn: &DatabaseTransaction) -> anyhow::Result<()> {
         trigger_id: Set(Some(trigger.into())),
         control_system_id: Set(Some(boardroom.into())),
         zone_id: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// The cluster's state as its services report it: the version of each
+/// service and a statistics snapshot.
+async fn insert_cluster_status(txn: &DatabaseTransaction) -> anyhow::Result<()> {
+    const PLATFORM: &str = "placeos-1.2611.0";
+    for (id, service, commit, release, built) in [
+        (
+            "version-0000000001",
+            "rest-api",
+            "8d41f0c",
+            "1.58.2",
+            "2026-11-03T09:12:44Z",
+        ),
+        (
+            "version-0000000002",
+            "core",
+            "c27e9ab",
+            "4.15.1",
+            "2026-11-03T09:20:07Z",
+        ),
+        (
+            "version-0000000003",
+            "triggers",
+            "51b3d6e",
+            "1.11.0",
+            "2026-11-03T09:16:31Z",
+        ),
+    ] {
+        version::ActiveModel {
+            id: Set(id.into()),
+            service: Set(Some(service.into())),
+            commit: Set(Some(commit.into())),
+            version: Set(Some(release.into())),
+            build_time: Set(Some(built.into())),
+            platform_version: Set(Some(PLATFORM.into())),
+        }
+        .insert(txn)
+        .await?;
+    }
+    // Every module connected, the one trigger not firing, a touch panel
+    // (`installed_ui_devices`) on each of the three systems, and two core
+    // nodes.
+    statistic::ActiveModel {
+        id: Set("statistics-0000000001".into()),
+        modules_disconnected: Set(Some(0)),
+        triggers_active: Set(Some(0)),
+        websocket_connections: Set(Some(5)),
+        fixed_connections: Set(Some(3)),
+        core_nodes_online: Set(Some(2)),
     }
     .insert(txn)
     .await?;
