@@ -14,7 +14,7 @@ use heck::{ToShoutySnakeCase, ToUpperCamelCase};
 
 use crate::engine::model::{EntityInfo, Model, Scalar};
 use crate::engine::prefetch::prefetch;
-use crate::engine::schema::{Limits, Node, node_projection, request, scalar_type};
+use crate::engine::schema::{Limits, Node, args_map, node_projection, request, scalar_type};
 use crate::engine::sql;
 use crate::engine::write::{self, Item, Op, Writable, WriteContext};
 use crate::error::{ApiError, ApiResult};
@@ -260,12 +260,7 @@ pub fn register(
                     FieldFuture::new(async move {
                         let (db, writer) = db_and_writer(&ctx)?;
                         let info = &m.entities[index];
-                        let args: IndexMap<Name, GqlValue> = ctx
-                            .args
-                            .as_index_map()
-                            .iter()
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect();
+                        let args = args_map(&ctx);
                         let item = Item {
                             path: "input".into(),
                             input: object(args.get("input").unwrap_or(&GqlValue::Null), "input")?,
@@ -368,12 +363,7 @@ pub fn register(
                 FieldFuture::new(async move {
                     let (db, writer) = db_and_writer(&ctx)?;
                     let info = &m.entities[index];
-                    let args: IndexMap<Name, GqlValue> = ctx
-                        .args
-                        .as_index_map()
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
+                    let args = args_map(&ctx);
                     let key = key_of(info, &args, "")?;
                     // A row deleted for good is read before it goes.
                     let before = if info.soft_delete.is_none() {

@@ -184,6 +184,17 @@ impl Connection {
     }
 }
 
+/// A field's arguments, as given (defaults applied).
+pub fn args_map(
+    ctx: &ResolverContext<'_>,
+) -> async_graphql::indexmap::IndexMap<async_graphql::Name, GqlValue> {
+    ctx.args
+        .as_index_map()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The request's shared context.
 pub fn request<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a RequestContext> {
     ctx.data::<RequestContext>()
@@ -280,12 +291,7 @@ fn list_spec(
     ctx: &ResolverContext<'_>,
     limits: &Limits,
 ) -> ApiResult<ListSpec> {
-    let args: async_graphql::indexmap::IndexMap<async_graphql::Name, GqlValue> = ctx
-        .args
-        .as_index_map()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let args = args_map(ctx);
     spec_from_args(model, entity, &args, ctx.ctx.field(), limits)
 }
 
