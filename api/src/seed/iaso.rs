@@ -355,7 +355,6 @@ impl Plan {
         units as u64
             + facilities * u64::from(self.options.instances_per_unit)
             + facilities * 2
-            + (self.levels[2] / self.levels[1]) as u64
             + self.agents as u64 * 5
             + self.devices as u64 * 3
     }

@@ -1,0 +1,769 @@
+#!/usr/bin/env python3
+"""The gateway's benchmark against PostGraphile and raw SQL (Python standard
+library only). Not part of the tests or CI.
+
+    python3 bench/run.py            # 100,000 org units, 1,000,000 instances
+    python3 bench/run.py --small    # a smoke run: 5,000 units, short runs
+
+What it does, in order (details in BENCHMARKS.md):
+ 1. builds the gateway in release mode;
+ 2. seeds PostgreSQL (schema `bench_iaso`, GATEWAY_PG_SCHEMA_PREFIX=bench_) and,
+    for its timing only, SQLite (under target/bench/);
+ 3. starts the release gateway (`migrate`, then `serve`, GATEWAY_DOMAINS=iaso)
+    and PostGraphile v4 (installed from npm into target/bench/postgraphile)
+    over the same tables;
+ 4. checks that both answer each workload with the same rows;
+ 5. measures each workload with wrk at concurrency 1, 16 and 64, counts the
+    gateway's SQL statements per request (GET /metrics) and reads its peak
+    RSS (VmHWM);
+ 6. captures the gateway's own SQL per workload (PostgreSQL's statement log,
+    `log_statement=all` on the gateway's sessions only) and replays it with
+    pgbench at concurrency 1: the raw-SQL floor;
+ 7. writes the figures into BENCHMARKS.md (between the result markers) and
+    target/bench/results.json, then drops the bench_ schema.
+
+Requirements: cargo, PostgreSQL reachable at --database-url (default
+postgres://postgres@127.0.0.1:5432/test) as a superuser (for log_statement),
+its server log readable (--pg-log), node and npm, wrk (`apt-get install wrk`),
+pgbench and psql.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+WORK = TARGET / "bench"
+SCHEMA_PREFIX = "bench_"
+SCHEMA = SCHEMA_PREFIX + "iaso"
+POSTGRAPHILE_VERSION = "4.14.1"
+FILTER_PLUGIN_VERSION = "2.3.0"
+WORKLOADS = ["w1", "w2", "w3", "w4", "w5"]
+CONCURRENCIES = [1, 16, 64]
+RESULTS_BEGIN = "<!-- bench results: begin (written by bench/run.py) -->"
+RESULTS_END = "<!-- bench results: end -->"
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run(cmd, **kwargs):
+    """Runs a command, failing loudly."""
+    log("$ " + " ".join(str(c) for c in cmd))
+    return subprocess.run(cmd, check=True, **kwargs)
+
+
+def output(cmd, **kwargs):
+    return subprocess.run(
+        cmd, check=True, capture_output=True, text=True, **kwargs
+    ).stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(url, sql, schema=None):
+    env = dict(os.environ)
+    if schema:
+        env["PGOPTIONS"] = f"-c search_path={schema}"
+    return output(["psql", url, "-v", "ON_ERROR_STOP=1", "-Atqc", sql], env=env).strip()
+
+
+def http(method, url, body=None, timeout=120):
+    data = None if body is None else body.encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.status, response.read().decode()
+
+
+def wait_for(url, what, process, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode} while starting")
+        try:
+            status, _ = http("GET", url, timeout=5)
+            if status == 200:
+                return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{what} did not answer {url} within {timeout}s")
+
+
+def stop(process):
+    if process and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def vm_hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def metric(base):
+    _, text = http("GET", base + "/metrics")
+    for line in text.splitlines():
+        if line.startswith('gateway_sql_statements_total{domain="iaso"}'):
+            return int(float(line.split()[-1]))
+    raise SystemExit("gateway_sql_statements_total{domain=\"iaso\"} missing from /metrics")
+
+
+# --------------------------------------------------------------------------
+# Workloads
+# --------------------------------------------------------------------------
+
+
+def load_query(server, workload, params):
+    text = (BENCH / "queries" / server / f"{workload}.graphql").read_text()
+    for key, value in params.items():
+        text = text.replace("{{" + key + "}}", str(value))
+    if "{{" in text:
+        raise SystemExit(f"unfilled placeholder in {server}/{workload}: {text}")
+    return text
+
+
+def body_of(query):
+    return json.dumps({"query": query})
+
+
+def graphql(endpoint, body):
+    _, text = http("POST", endpoint, body)
+    answer = json.loads(text)
+    if answer.get("errors"):
+        raise SystemExit(f"GraphQL errors from {endpoint}: {json.dumps(answer['errors'])[:2000]}")
+    return answer["data"], len(text)
+
+
+def fingerprint(workload, data):
+    """What both servers must agree on, per workload."""
+    root = next(iter(data.values()))
+    ids = [int(n["id"]) for n in root["nodes"]]
+    if workload == "w1":
+        return [
+            (int(n["id"]), n["name"], int(n["parent"]["id"]), int(n["orgUnitType"]["id"]))
+            for n in root["nodes"]
+        ]
+    if workload == "w2":
+        return [
+            (
+                int(f["id"]),
+                [int(v["id"]) for v in f["formVersions"]["nodes"]],
+                [
+                    (int(i["id"]), int(i["orgUnit"]["id"]), int((i["orgUnit"]["parent"] or {}).get("id", 0)))
+                    for i in f["instances"]["nodes"]
+                ],
+            )
+            for f in root["nodes"]
+        ]
+    if workload in ("w3", "w4"):
+        return (int(root["totalCount"]), ids)
+    return ids
+
+
+def check_equivalence(workloads, endpoints):
+    """Both servers answer every workload, with the same rows."""
+    sizes = {}
+    for w in WORKLOADS:
+        prints = {}
+        for server, endpoint in endpoints.items():
+            data, size = graphql(endpoint, workloads[server][w])
+            prints[server] = fingerprint(w, data)
+            sizes[(server, w)] = size
+        if prints["gateway"] != prints["postgraphile"]:
+            raise SystemExit(
+                f"{w}: the gateway and PostGraphile disagree:\n"
+                f"  gateway:      {str(prints['gateway'])[:600]}\n"
+                f"  postgraphile: {str(prints['postgraphile'])[:600]}"
+            )
+        first = prints["gateway"]
+        rows = len(first[1]) if isinstance(first, tuple) else len(first)
+        if rows == 0:
+            raise SystemExit(f"{w}: no rows: the workload's parameters do not fit the data")
+        log(f"{w}: both servers return the same {rows} top-level rows")
+    return sizes
+
+
+# --------------------------------------------------------------------------
+# Load
+# --------------------------------------------------------------------------
+
+
+def wrk(endpoint, body_file, concurrency, seconds):
+    threads = min(2, concurrency)
+    env = dict(os.environ, BENCH_BODY=str(body_file))
+    out = output(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{concurrency}",
+            f"-d{seconds}s",
+            "--timeout",
+            "60s",
+            "-s",
+            str(BENCH / "post.lua"),
+            endpoint,
+        ],
+        env=env,
+    )
+    for line in out.splitlines():
+        if line.startswith("BENCHJSON "):
+            r = json.loads(line[len("BENCHJSON "):])
+            r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+            r["errors"] = sum(r[k] for k in r if k.startswith("errors_"))
+            return r
+    raise SystemExit(f"no summary from wrk:\n{out}")
+
+
+# --------------------------------------------------------------------------
+# Raw SQL
+# --------------------------------------------------------------------------
+
+EXECUTE = re.compile(r"LOG:\s+execute [^:]*: (.*)$")
+DETAIL = re.compile(r"DETAIL:\s+parameters: (.*)$")
+PARAM = re.compile(r"\$(\d+) = (NULL|'(?:[^']|'')*')")
+
+
+def capture_statements(pg_log, offset):
+    """The statements logged since `offset`: (sql, {n: literal})."""
+    with open(pg_log, "rb") as f:
+        f.seek(offset)
+        text = f.read().decode(errors="replace")
+    statements = []
+    for line in text.splitlines():
+        m = EXECUTE.search(line)
+        if m:
+            statements.append([m.group(1).strip(), {}])
+            continue
+        m = DETAIL.search(line)
+        if m and statements:
+            statements[-1][1] = {int(n): v for n, v in PARAM.findall(m.group(1))}
+    return statements
+
+
+def bind(sql, params):
+    def literal(m):
+        n = int(m.group(1))
+        if n not in params:
+            raise SystemExit(f"parameter ${n} missing for: {sql}")
+        return params[n]
+
+    # Parameters only: `$n` inside string literals does not occur in the
+    # engine's SQL, which binds every value.
+    return re.sub(r"\$(\d+)", literal, sql)
+
+
+def pgbench(url, script, seconds, workdir):
+    env = dict(os.environ, PGOPTIONS=f"-c search_path={SCHEMA}")
+    prefix = workdir / f"{script.stem}_log"
+    for old in workdir.glob(f"{script.stem}_log*"):
+        old.unlink()
+    out = output(
+        [
+            "pgbench",
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            "1",
+            "-j",
+            "1",
+            "-T",
+            str(seconds),
+            "-f",
+            str(script),
+            "-l",
+            f"--log-prefix={prefix}",
+            url,
+        ],
+        env=env,
+        cwd=workdir,
+    )
+    if "failed" in out and not re.search(r"number of failed transactions: 0\b", out):
+        raise SystemExit(f"pgbench failures for {script}:\n{out}")
+    latencies = []
+    for path in workdir.glob(f"{script.stem}_log*"):
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 3:
+                latencies.append(int(parts[2]))
+    if not latencies:
+        raise SystemExit(f"pgbench logged no transaction for {script}:\n{out}")
+    latencies.sort()
+    return {
+        "transactions": len(latencies),
+        "p50_us": latencies[len(latencies) // 2],
+        "p99_us": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "mean_us": statistics.fmean(latencies),
+        "tps": len(latencies) / seconds,
+    }
+
+
+# --------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------
+
+
+def ms(us):
+    return f"{us / 1000:.1f}"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}×" if b else "n/a"
+
+
+def render(results):
+    r = results
+    lines = []
+    lines.append(f"Run of {r['date']} ({'smoke run, --small' if r['small'] else 'full size'}): "
+                 f"{r['org_units']:,} org units, {r['instances']:,} instances; "
+                 f"{r['seconds']} s per point after a {r['warmup']} s warm-up at concurrency 16.")
+    lines.append("")
+    lines.append("Machine: " + r["machine"])
+    lines.append("")
+    lines.append("Versions: " + r["versions"])
+    lines.append("")
+    lines.append("### Seeding")
+    lines.append("")
+    lines.append("| backend | org units | instances | rows in all | time | rows/s |")
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for name, s in r["seeding"].items():
+        lines.append(
+            f"| {name} | {s['org_units']:,} | {s['instances']:,} | {s['rows']:,} | "
+            f"{s['seconds']:.1f} s | {s['rows'] / s['seconds']:,.0f} |"
+        )
+    lines.append("")
+    lines.append("### Throughput and latency")
+    lines.append("")
+    lines.append("Requests per second (rps) and latency percentiles in milliseconds, per "
+                 "concurrency; *×PG* is the gateway's figure over PostGraphile's "
+                 "(throughput: higher is better; p99: lower is better).")
+    lines.append("")
+    lines.append("| workload | c | gateway rps | PostGraphile rps | rps ×PG | gateway p50 | PG p50 | gateway p99 | PG p99 | p99 ×PG |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for w in WORKLOADS:
+        for c in CONCURRENCIES:
+            g = r["load"]["gateway"][w][str(c)]
+            p = r["load"]["postgraphile"][w][str(c)]
+            lines.append(
+                f"| {w.upper()} | {c} | {g['rps']:.0f} | {p['rps']:.0f} | {ratio(g['rps'], p['rps'])} | "
+                f"{ms(g['p50_us'])} | {ms(p['p50_us'])} | {ms(g['p99_us'])} | {ms(p['p99_us'])} | "
+                f"{ratio(g['p99_us'], p['p99_us'])} |"
+            )
+    errors = [
+        f"{s} {w} c={c}: {v['errors']}"
+        for s, ws in r["load"].items()
+        for w, cs in ws.items()
+        for c, v in cs.items()
+        if v["errors"]
+    ]
+    lines.append("")
+    lines.append("Errors (connect/read/write/status/timeout) during the runs: "
+                 + (", ".join(errors) if errors else "none") + ".")
+    lines.append("")
+    lines.append("### SQL statements per request, raw-SQL floor")
+    lines.append("")
+    lines.append("Statements per request are read from the gateway's `/metrics` around "
+                 f"{r['metric_requests']} sequential requests. The raw-SQL floor replays the "
+                 "gateway's own statements for one request (captured from PostgreSQL's log, "
+                 "parameters bound as literals) with `pgbench -M prepared` at concurrency 1.")
+    lines.append("")
+    lines.append("| workload | statements/request | at a smaller page | raw SQL p50 | gateway p50 (c=1) | gateway / raw |")
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for w in WORKLOADS:
+        s = r["statements"][w]
+        small = r["statements_small_page"].get(w)
+        raw = r["raw"][w]
+        g = r["load"]["gateway"][w]["1"]
+        lines.append(
+            f"| {w.upper()} | {s:g} | {'' if small is None else f'{small:g}'} | {ms(raw['p50_us'])} | "
+            f"{ms(g['p50_us'])} | {ratio(g['p50_us'], raw['p50_us'])} |"
+        )
+    lines.append("")
+    lines.append(f"Smaller pages: {r['small_pages']}.")
+    lines.append("")
+    lines.append(f"Peak RSS (VmHWM) after every run: gateway {r['rss_kib']['gateway'] / 1024:.0f} MiB, "
+                 f"PostGraphile (node) {r['rss_kib']['postgraphile'] / 1024:.0f} MiB.")
+    lines.append("")
+    lines.append("### Targets")
+    lines.append("")
+    lines.append("| target | result |")
+    lines.append("|---|---|")
+    for target, verdict in r["targets"]:
+        lines.append(f"| {target} | {verdict} |")
+    return "\n".join(lines)
+
+
+def judge(results):
+    load = results["load"]
+    targets = []
+    for w in WORKLOADS:
+        misses = []
+        for c in ("16", "64"):
+            g, p = load["gateway"][w][c], load["postgraphile"][w][c]
+            x = g["rps"] / p["rps"]
+            if x < 2:
+                misses.append(f"c={c} throughput {x:.2f}×")
+            if g["p99_us"] > p["p99_us"]:
+                misses.append(f"c={c} p99 {g['p99_us'] / p['p99_us']:.2f}×")
+        targets.append((
+            f"{w.upper()}: throughput ≥ 2× PostGraphile at c=16 and 64, p99 no worse",
+            "met" if not misses else "missed (" + "; ".join(misses) + ")",
+        ))
+    varying = [
+        w for w, small in results["statements_small_page"].items()
+        if small != results["statements"][w]
+    ]
+    targets.append((
+        "statements per request independent of page size",
+        "met" if not varying else "missed for " + ", ".join(varying),
+    ))
+    slow = []
+    for w in WORKLOADS:
+        x = load["gateway"][w]["1"]["p50_us"] / results["raw"][w]["p50_us"]
+        if x > 1.5:
+            slow.append(f"{w.upper()} {x:.2f}×")
+    targets.append((
+        "latency at c=1 within 1.5× of raw SQL (p50)",
+        "met" if not slow else "missed (" + ", ".join(slow) + ")",
+    ))
+    rss = results["rss_kib"]["gateway"] / 1024
+    targets.append((
+        "gateway peak RSS < 150 MB at c=64",
+        f"{'met' if rss * 1.048576 < 150 else 'missed'} ({rss:.0f} MiB)",
+    ))
+    return targets
+
+
+def write_markdown(results):
+    path = ROOT / "BENCHMARKS.md"
+    block = RESULTS_BEGIN + "\n\n" + render(results) + "\n\n" + RESULTS_END
+    if path.exists():
+        text = path.read_text()
+        if RESULTS_BEGIN in text and RESULTS_END in text:
+            head, rest = text.split(RESULTS_BEGIN, 1)
+            _, tail = rest.split(RESULTS_END, 1)
+            path.write_text(head + block + tail)
+            return path
+    path.write_text("# Benchmarks\n\n## Results\n\n" + block + "\n")
+    return path
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", action="store_true", help="smoke run: 5,000 org units, 3 s per point")
+    parser.add_argument("--org-units", type=int, help="org units (default 100000; 5000 with --small)")
+    parser.add_argument("--instances-per-unit", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seconds", type=int, help="seconds per measured point (default 10; 3 with --small)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--pg-log", default="/var/log/postgresql/postgresql-15-main.log",
+                        help="PostgreSQL's server log, for the raw-SQL capture")
+    parser.add_argument("--skip-sqlite", action="store_true", help="do not time the SQLite seed")
+    parser.add_argument("--keep", action="store_true", help="keep the bench_ schema afterwards")
+    parser.add_argument("--no-markdown", action="store_true", help="do not touch BENCHMARKS.md")
+    args = parser.parse_args()
+    org_units = args.org_units or (5_000 if args.small else 100_000)
+    seconds = args.seconds or (3 if args.small else 10)
+    warmup = 2 if args.small else 5
+    for tool in ["cargo", "psql", "pgbench", "node", "npm", "wrk"]:
+        if not shutil.which(tool):
+            raise SystemExit(f"`{tool}` is missing" + (" (apt-get install wrk)" if tool == "wrk" else ""))
+    WORK.mkdir(parents=True, exist_ok=True)
+    url = args.database_url
+
+    machine = (
+        f"{output(['nproc']).strip()} cores ({platform_cpu()}), "
+        f"{mem_total()} memory (`free -h`), {output(['uname', '-sr']).strip()}"
+    )
+    versions = ", ".join([
+        "PostgreSQL " + psql(url, "SHOW server_version").split()[0],
+        "node " + output(["node", "--version"]).strip(),
+        f"PostGraphile {POSTGRAPHILE_VERSION} with postgraphile-plugin-connection-filter {FILTER_PLUGIN_VERSION}",
+        wrk_version(),
+        output(["rustc", "--version"]).strip(),
+    ])
+
+    # 1. The release gateway.
+    run(["cargo", "build", "--release", "-p", "gateway"], cwd=ROOT)
+    gateway = TARGET / "release" / "gateway"
+
+    # PostGraphile from npm, into target/bench/postgraphile.
+    pg_dir = WORK / "postgraphile"
+    pg_dir.mkdir(exist_ok=True)
+    for name in ["package.json", "server.js"]:
+        shutil.copy(BENCH / "postgraphile" / name, pg_dir / name)
+    if not (pg_dir / "node_modules" / "postgraphile").exists():
+        run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=pg_dir)
+
+    base_env = dict(os.environ)
+    for key in list(base_env):
+        if key.startswith("GATEWAY_"):
+            del base_env[key]
+    pg_env = dict(
+        base_env,
+        GATEWAY_DATABASE_URL=url,
+        GATEWAY_PG_SCHEMA_PREFIX=SCHEMA_PREFIX,
+        GATEWAY_DOMAINS="iaso",
+        # On PostgreSQL `serve` wants a key; the workloads run anonymously.
+        GATEWAY_JWT_SECRET=secrets.token_hex(32),
+        RUST_LOG="warn",
+    )
+
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "small": args.small,
+        "org_units": org_units,
+        "seconds": seconds,
+        "warmup": warmup,
+        "machine": machine,
+        "versions": versions,
+        "seeding": {},
+    }
+    seed_args = ["seed", "--domain", "iaso", "--org-units", str(org_units),
+                 "--instances-per-unit", str(args.instances_per_unit), "--seed", str(args.seed)]
+
+    # 2. Seed PostgreSQL (a fresh bench_iaso schema) and time it.
+    psql(url, f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
+    gateway_process = postgraphile_process = capture_process = None
+    try:
+        started = time.time()
+        seeded = output([gateway, *seed_args], env=pg_env)
+        results["seeding"]["PostgreSQL"] = seed_summary(seeded, org_units, time.time() - started)
+        log(f"PostgreSQL seeded: {results['seeding']['PostgreSQL']}")
+        results["instances"] = results["seeding"]["PostgreSQL"]["instances"]
+
+        # Workload parameters, from the data.
+        params = {
+            "HF_TYPE": psql(url, "SELECT id FROM org_unit_type WHERE category = 'HF'", SCHEMA),
+            "REGION_PATH": psql(url, "SELECT path FROM org_unit WHERE org_unit_type_id = "
+                                "(SELECT id FROM org_unit_type WHERE category = 'REGION') ORDER BY id LIMIT 1", SCHEMA),
+            "DISTRICT_PATH": psql(url, "SELECT path FROM org_unit WHERE org_unit_type_id = "
+                                  "(SELECT id FROM org_unit_type WHERE category = 'DISTRICT') ORDER BY id LIMIT 1", SCHEMA),
+            "FORM_ID": psql(url, "SELECT id FROM form WHERE form_id = 'monthly_activity'", SCHEMA),
+            "PERIOD": "202603",
+            "PAGE": 5000,
+        }
+        results["params"] = params
+        log(f"workload parameters: {params}")
+        workloads = {
+            server: {w: body_of(load_query(server, w, params)) for w in WORKLOADS}
+            for server in ("gateway", "postgraphile")
+        }
+
+        # 3. The servers.
+        run([gateway, "migrate"], env=pg_env, stdout=subprocess.DEVNULL)
+        gw_port = free_port()
+        gateway_process = subprocess.Popen(
+            [gateway, "serve"], env=dict(pg_env, GATEWAY_LISTEN=f"127.0.0.1:{gw_port}")
+        )
+        gw_base = f"http://127.0.0.1:{gw_port}"
+        wait_for(gw_base + "/readyz", "the gateway", gateway_process)
+        pgl_port = free_port()
+        postgraphile_process = subprocess.Popen(
+            ["node", "server.js", url, SCHEMA, str(pgl_port)],
+            cwd=pg_dir,
+            env=dict(base_env, NODE_ENV="production"),
+        )
+        pgl_base = f"http://127.0.0.1:{pgl_port}"
+        endpoints = {"gateway": gw_base + "/iaso/graphql", "postgraphile": pgl_base + "/graphql"}
+        wait_for_graphql(endpoints["postgraphile"], "PostGraphile", postgraphile_process)
+
+        # 4. Same answers.
+        sizes = check_equivalence(workloads, endpoints)
+        results["response_bytes"] = {f"{s} {w}": n for (s, w), n in sizes.items()}
+
+        # 5a. Statements per request, and at a smaller page.
+        metric_requests = 20
+        results["metric_requests"] = metric_requests
+        results["statements"] = {w: statements_per_request(gw_base, endpoints["gateway"], workloads["gateway"][w], metric_requests)
+                                 for w in WORKLOADS}
+        smaller = {"w1": ("first: 50", "first: 5"), "w3": ("first: 100", "first: 10"),
+                   "w4": ("first: 100", "first: 10"), "w5": ("first: 5000", "first: 100")}
+        results["small_pages"] = "W1 50 → 5 rows, W3 and W4 100 → 10, W5 5,000 → 100"
+        results["statements_small_page"] = {}
+        for w, (old, new) in smaller.items():
+            query = load_query("gateway", w, params)
+            assert old in query, (w, old)
+            results["statements_small_page"][w] = statements_per_request(
+                gw_base, endpoints["gateway"], body_of(query.replace(old, new, 1)), metric_requests)
+        log(f"statements per request: {results['statements']}, smaller pages: {results['statements_small_page']}")
+
+        # 5b. Load.
+        body_dir = WORK / "bodies"
+        body_dir.mkdir(exist_ok=True)
+        load = {"gateway": {}, "postgraphile": {}}
+        for w in WORKLOADS:
+            for server in ("gateway", "postgraphile"):
+                body_file = body_dir / f"{server}_{w}.json"
+                body_file.write_text(workloads[server][w])
+                wrk(endpoints[server], body_file, 16, warmup)
+                load[server][w] = {}
+                for c in CONCURRENCIES:
+                    r = wrk(endpoints[server], body_file, c, seconds)
+                    expected = sizes[(server, w)]
+                    if r["requests"] and abs(r["bytes"] / r["requests"] - expected) > 0.2 * expected + 500:
+                        log(f"warning: {server} {w} c={c}: {r['bytes'] / r['requests']:.0f} bytes per response, "
+                            f"{expected} expected: some answers were errors")
+                        r["errors"] += 1
+                    load[server][w][str(c)] = r
+                    log(f"{server:12} {w} c={c:<2} {r['rps']:8.1f} rps  p50 {ms(r['p50_us'])} ms  "
+                        f"p99 {ms(r['p99_us'])} ms  errors {r['errors']}")
+        results["load"] = load
+        results["rss_kib"] = {
+            "gateway": vm_hwm_kib(gateway_process.pid),
+            "postgraphile": vm_hwm_kib(postgraphile_process.pid),
+        }
+        stop(gateway_process)
+        stop(postgraphile_process)
+
+        # 6. Raw SQL: the gateway's own statements, replayed by pgbench.
+        capture_url = url + ("&" if "?" in url else "?") + "options[log_statement]=all"
+        cap_port = free_port()
+        capture_process = subprocess.Popen(
+            [gateway, "serve"],
+            env=dict(pg_env, GATEWAY_DATABASE_URL=capture_url, GATEWAY_LISTEN=f"127.0.0.1:{cap_port}"),
+        )
+        cap_base = f"http://127.0.0.1:{cap_port}"
+        wait_for(cap_base + "/readyz", "the capturing gateway", capture_process)
+        sql_dir = WORK / "sql"
+        shutil.rmtree(sql_dir, ignore_errors=True)
+        sql_dir.mkdir()
+        results["raw"] = {}
+        for w in WORKLOADS:
+            graphql(cap_base + "/iaso/graphql", workloads["gateway"][w])  # warm
+            time.sleep(0.5)
+            offset = os.path.getsize(args.pg_log)
+            before = metric(cap_base)
+            graphql(cap_base + "/iaso/graphql", workloads["gateway"][w])
+            counted = metric(cap_base) - before
+            time.sleep(1.0)
+            statements = capture_statements(args.pg_log, offset)
+            if len(statements) != counted:
+                raise SystemExit(f"{w}: captured {len(statements)} statements, the gateway ran {counted}: "
+                                 f"is {args.pg_log} PostgreSQL's log?")
+            script = sql_dir / f"{w}.sql"
+            script.write_text("".join(bind(sql, p) + ";\n" for sql, p in statements))
+            results["raw"][w] = pgbench(url, script, seconds, sql_dir)
+            log(f"raw SQL {w}: {len(statements)} statements, p50 {ms(results['raw'][w]['p50_us'])} ms")
+        stop(capture_process)
+
+        # 7. The same seed into SQLite, for its timing only (last, alone).
+        if not args.skip_sqlite:
+            sqlite_dir = WORK / "sqlite"
+            shutil.rmtree(sqlite_dir, ignore_errors=True)
+            sqlite_env = dict(base_env, GATEWAY_DATA_DIR=str(sqlite_dir), GATEWAY_DOMAINS="iaso", RUST_LOG="warn")
+            started = time.time()
+            seeded = output([gateway, *seed_args], env=sqlite_env)
+            results["seeding"]["SQLite"] = seed_summary(seeded, org_units, time.time() - started)
+            log(f"SQLite seeded: {results['seeding']['SQLite']}")
+            shutil.rmtree(sqlite_dir, ignore_errors=True)
+    finally:
+        for process in (gateway_process, postgraphile_process, capture_process):
+            stop(process)
+        if not args.keep:
+            psql(url, f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
+            log(f"dropped schema {SCHEMA}")
+
+    results["targets"] = judge(results)
+    (WORK / "results.json").write_text(json.dumps(results, indent=2))
+    print()
+    print(render(results))
+    if not args.no_markdown:
+        log(f"wrote {write_markdown(results)}")
+
+
+def seed_summary(stdout, org_units, seconds):
+    rows = dict(re.findall(r"^(\w+)\s+(\d+)$", stdout, re.M))
+    total = re.search(r"^(\d+) rows in", stdout, re.M)
+    return {
+        "org_units": int(rows.get("org_unit", 0)),
+        "instances": int(rows.get("instance", 0)),
+        "rows": int(total.group(1)) if total else 0,
+        "seconds": round(seconds, 1),
+    }
+
+
+def statements_per_request(base, endpoint, body, n):
+    graphql(endpoint, body)
+    before = metric(base)
+    for _ in range(n):
+        graphql(endpoint, body)
+    return (metric(base) - before) / n
+
+
+def wait_for_graphql(endpoint, what, process, timeout=180):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode} while starting")
+        try:
+            status, _ = http("POST", endpoint, json.dumps({"query": "{ __typename }"}), timeout=5)
+            if status == 200:
+                return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{what} did not answer within {timeout}s")
+
+
+def platform_cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def mem_total():
+    for line in output(["free", "-h"]).splitlines():
+        if line.startswith("Mem:"):
+            return line.split()[1]
+    return "unknown"
+
+
+def wrk_version():
+    probe = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    text = (probe.stdout + probe.stderr).strip().splitlines()
+    return text[0].split(" [")[0] if text else "wrk"
+
+
+if __name__ == "__main__":
+    main()
