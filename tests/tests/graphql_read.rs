@@ -496,7 +496,62 @@ async fn bad_input_gets_a_coded_error(backend: Backend) {
     }
 }
 
+/// Text filters take any text: quotes, LIKE wildcards and SQL fragments
+/// match literally, on both backends.
+async fn text_filters_match_literally(backend: Backend) {
+    let Some((app, tree)) = app_with_tree(backend).await else {
+        return;
+    };
+    for name in ["O'Brien Clinic", "50% _off\\ clinic"] {
+        app.data(
+            "iaso",
+            "mutation($n: String!, $v: Int!) { createOrgUnit(input: { name: $n, versionId: $v }) { id } }",
+            json!({ "n": name, "v": tree.version }),
+        )
+        .await;
+    }
+    let cases = [
+        (json!({ "name": { "startsWith": "O'Br" } }), 1),
+        (
+            json!({ "name": { "contains": "'brien", "caseInsensitive": true } }),
+            1,
+        ),
+        (json!({ "name": { "startsWith": "x' OR '1'='1" } }), 0),
+        (json!({ "name": { "contains": "' OR 1=1 --" } }), 0),
+        (json!({ "name": { "startsWith": "50% _" } }), 1),
+        (json!({ "name": { "startsWith": "50%" } }), 1),
+        (json!({ "name": { "contains": "% _off\\" } }), 1),
+        (json!({ "name": { "contains": "_" } }), 1),
+        (
+            json!({ "name": { "endsWith": "CLINIC", "caseInsensitive": true } }),
+            2,
+        ),
+    ];
+    for (filter, expected) in cases {
+        let data = app
+            .data(
+                "iaso",
+                "query($f: OrgUnitFilter) { orgUnits(filter: $f) { totalCount } }",
+                json!({ "f": filter }),
+            )
+            .await;
+        assert_eq!(data["orgUnits"]["totalCount"], expected, "{filter}");
+    }
+    let body = app
+        .graphql(
+            "iaso",
+            "query($f: OrgUnitFilter) { orgUnits(filter: $f) { totalCount } }",
+            json!({ "f": { "name": { "contains": "a\u{0}b" } } }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+}
+
 on_both_backends!(
+    text_filters_match_literally,
     nested_query_costs_one_statement_per_level,
     pages_forward_and_backward,
     filters,

@@ -162,6 +162,14 @@ fn column_condition(
                     _ => col.clone().is_not_in(values),
                 }
             }
+            ("contains" | "startsWith" | "endsWith" | "ilike", GqlValue::String(s))
+                if str::contains(s, '\0') =>
+            {
+                return Err(ApiError::bad_field(
+                    &field,
+                    format!("`{field}` cannot contain a NUL character"),
+                ));
+            }
             ("contains", GqlValue::String(s)) if column.scalar == Scalar::StringList => {
                 list_contains(backend, col.clone(), s)
             }
@@ -215,16 +223,26 @@ fn escape_like(text: &str) -> String {
 /// A LIKE-style pattern (`%` wildcards, `\` escapes), case-sensitive unless
 /// asked. SQLite's LIKE ignores case, so its case-sensitive match is a GLOB
 /// (which its indexes also serve for prefixes).
+///
+/// On PostgreSQL the pattern is a SQL literal, not a parameter: with a
+/// parameter, a prepared statement soon runs a generic plan that cannot use
+/// the pattern's prefix (a subtree query on `org_unit.path` then scans
+/// instead of reading the prefix index). PostgreSQL's LIKE escapes with `\`
+/// by default, and with standard strings only `'` needs doubling.
 fn text_match(backend: DbBackend, col: Expr, like: &str, insensitive: bool) -> SimpleExpr {
     match (backend, insensitive) {
-        (DbBackend::Postgres, false) => col.like(LikeExpr::new(like).escape('\\')),
-        // sea-query cannot render `ILIKE ... ESCAPE`: fold both sides instead.
-        (DbBackend::Postgres, true) => {
-            Expr::expr(Func::lower(col)).like(LikeExpr::new(like.to_lowercase()).escape('\\'))
-        }
+        (DbBackend::Postgres, false) => col.binary(BinOper::Like, Expr::cust(sql_literal(like))),
+        // Fold both sides: sea-query cannot render `ILIKE ... ESCAPE`.
+        (DbBackend::Postgres, true) => Expr::expr(Func::lower(col))
+            .binary(BinOper::Like, Expr::cust(sql_literal(&like.to_lowercase()))),
         (_, true) => col.like(LikeExpr::new(like).escape('\\')),
         (_, false) => col.binary(BinOper::Custom("GLOB"), Expr::val(like_to_glob(like))),
     }
+}
+
+/// A SQL string literal (standard-conforming: only `'` is special).
+fn sql_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Turns an escaped LIKE pattern into a GLOB pattern.
