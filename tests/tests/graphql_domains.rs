@@ -30,15 +30,73 @@ fn pk_of(entity: &EntityInfo, node: &Value) -> Value {
     )
 }
 
-/// A column whose values order the same way in Rust and in SQL.
+/// A column whose values order the same way in Rust and in SQL, nullable
+/// ones first (they exercise the cursors' null handling).
 fn ordered_column(entity: &EntityInfo) -> Option<usize> {
-    entity
+    let candidates: Vec<(usize, bool)> = entity
         .public_columns()
-        .find(|(i, c)| {
+        .filter(|(i, c)| {
             !entity.pk.contains(i)
                 && matches!(c.scalar, Scalar::Int | Scalar::DateTime | Scalar::Date)
         })
-        .map(|(i, _)| i)
+        .map(|(i, c)| (i, c.nullable))
+        .collect();
+    candidates
+        .iter()
+        .find(|(_, nullable)| *nullable)
+        .or(candidates.first())
+        .map(|(i, _)| *i)
+}
+
+/// Every row of a list in pages of two, forward and then backward.
+async fn page_both_ways(
+    app: &TestApp,
+    domain: &str,
+    list: &str,
+    entity: &EntityInfo,
+    order_arg: &str,
+) -> (Vec<Value>, Vec<Value>) {
+    let pk = pk_fields(entity);
+    let page = format!(
+        "query($first: Int, $after: String, $last: Int, $before: String) {{ {list}({order_arg}, first: $first, after: $after, last: $last, before: $before) {{ nodes {{ {pk} }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }}"
+    );
+    let mut forward = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = app
+            .data(domain, &page, json!({ "first": 2, "after": after }))
+            .await;
+        forward.extend(
+            data[list]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| pk_of(entity, n)),
+        );
+        if data[list]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = data[list]["pageInfo"]["endCursor"].clone();
+    }
+    let mut backward: Vec<Value> = Vec::new();
+    let mut before = Value::Null;
+    loop {
+        let data = app
+            .data(domain, &page, json!({ "last": 2, "before": before }))
+            .await;
+        let got: Vec<Value> = data[list]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| pk_of(entity, n))
+            .collect();
+        backward.splice(0..0, got);
+        if data[list]["pageInfo"]["hasPreviousPage"] != true {
+            break;
+        }
+        before = data[list]["pageInfo"]["startCursor"].clone();
+    }
+    (forward, backward)
 }
 
 /// The SQL condition, on alias `t`, that hides soft-deleted rows.
@@ -176,7 +234,8 @@ async fn check_domain(backend: Backend, domain: &str) {
         }
         assert_eq!(backward, keys, "{domain}.{list} paged backward");
 
-        // Ordering by a column, descending, nulls last; and equality filters.
+        // Ordering by a column, descending, nulls first (nulls are the
+        // largest value); paging by it both ways; and equality filters.
         if let Some(c) = order {
             let column = &entity.columns[c];
             let field = order_field_name(&column.name);
@@ -196,8 +255,8 @@ async fn check_domain(backend: Backend, domain: &str) {
             let mut expected = values.clone();
             expected.sort_by(|a, b| match (a, b) {
                 (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
-                (Value::Null, _) => std::cmp::Ordering::Greater,
-                (_, Value::Null) => std::cmp::Ordering::Less,
+                (Value::Null, _) => std::cmp::Ordering::Less,
+                (_, Value::Null) => std::cmp::Ordering::Greater,
                 (Value::Number(x), Value::Number(y)) => {
                     y.as_f64().unwrap().total_cmp(&x.as_f64().unwrap())
                 }
@@ -205,6 +264,33 @@ async fn check_domain(backend: Backend, domain: &str) {
             });
             assert_eq!(values, expected, "{domain}.{list} ordered by {field} DESC");
             probes += 1;
+            for direction in ["ASC", "DESC"] {
+                let order_arg = format!("orderBy: [{{ field: {field}, direction: {direction} }}]");
+                let whole = app
+                    .data(
+                        domain,
+                        &format!("{{ {list}(first: 10000, {order_arg}) {{ nodes {{ {pk} }} }} }}"),
+                        json!({}),
+                    )
+                    .await;
+                let ordered: Vec<Value> = whole[list]["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| pk_of(entity, n))
+                    .collect();
+                let (forward, backward) =
+                    page_both_ways(&app, domain, list, entity, &order_arg).await;
+                assert_eq!(
+                    forward, ordered,
+                    "{domain}.{list} paged forward by {field} {direction}"
+                );
+                assert_eq!(
+                    backward, ordered,
+                    "{domain}.{list} paged backward by {field} {direction}"
+                );
+                probes += 2;
+            }
             if let Some(v) = nodes
                 .iter()
                 .map(|n| n[&column.gql].clone())

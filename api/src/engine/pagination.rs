@@ -27,11 +27,14 @@ pub struct OrderTerm {
 }
 
 impl OrderTerm {
+    /// Nulls sort as the largest value, as in PostgreSQL: last when
+    /// ascending, first when descending. PostgreSQL's plain indexes then
+    /// serve both directions, nullable columns included.
     pub fn sql_order(self) -> (Order, NullOrdering) {
         if self.descending {
-            (Order::Desc, NullOrdering::Last)
+            (Order::Desc, NullOrdering::First)
         } else {
-            (Order::Asc, NullOrdering::First)
+            (Order::Asc, NullOrdering::Last)
         }
     }
 
@@ -181,8 +184,8 @@ pub fn keyset_condition(
     Ok(all)
 }
 
-/// Rows strictly after `values` in the order `terms`, with nulls first in
-/// ascending terms and last in descending ones.
+/// Rows strictly after `values` in the order `terms`, nulls counting as
+/// the largest value (last ascending, first descending).
 fn strictly_after(
     model: &Model,
     entity: usize,
@@ -206,15 +209,16 @@ fn strictly_after(
         }
         let term = &terms[i];
         let value = &values[i];
+        // Null is the largest value. Ascending, nothing follows a null and
+        // the nulls follow every value; descending, every value follows a
+        // null.
         let greater: SimpleExpr = match (term.descending, matches!(value, GqlValue::Null)) {
-            (false, true) => col(term).is_not_null(),
-            (false, false) => {
-                col(term).gt(to_sql(&info.columns[term.column], model, value, field)?)
-            }
-            (true, true) => Expr::val(1).eq(0),
-            (true, false) => col(term)
-                .lt(to_sql(&info.columns[term.column], model, value, field)?)
+            (false, true) => Expr::val(1).eq(0),
+            (false, false) => col(term)
+                .gt(to_sql(&info.columns[term.column], model, value, field)?)
                 .or(col(term).is_null()),
+            (true, true) => col(term).is_not_null(),
+            (true, false) => col(term).lt(to_sql(&info.columns[term.column], model, value, field)?),
         };
         any = any.add(step.add(greater));
     }

@@ -130,6 +130,7 @@ fn filter_condition(
 /// Nulls are placed only where the column can hold them.
 fn order_by<S: OrderedStatement>(
     model: &Model,
+    backend: DbBackend,
     entity: usize,
     terms: &[OrderTerm],
     statement: &mut S,
@@ -139,16 +140,14 @@ fn order_by<S: OrderedStatement>(
         let column = &info.columns[t.column];
         let (order, nulls) = t.sql_order();
         let col = (Alias::new(T), Alias::new(&column.name));
-        if column.nullable {
+        // PostgreSQL already places nulls this way; saying nothing lets it
+        // read the order from a plain index.
+        if column.nullable && backend != DbBackend::Postgres {
             statement.order_by_with_nulls(col, order, nulls);
         } else {
             statement.order_by(col, order);
         }
     }
-}
-
-fn order(model: &Model, entity: usize, terms: &[OrderTerm], select: &mut SelectStatement) {
-    order_by(model, entity, terms, select);
 }
 
 /// Cuts the `limit + 1` rows read in SQL order into a page in list order.
@@ -199,7 +198,13 @@ pub async fn fetch_page(
             &spec.window,
         )?)
         .limit(spec.window.limit + 1);
-    order(model, entity, &terms, &mut select);
+    order_by(
+        model,
+        db.get_database_backend(),
+        entity,
+        &terms,
+        &mut select,
+    );
     let rows = db.query_all(&select).await?;
     let rows = rows
         .iter()
@@ -269,7 +274,13 @@ pub async fn fetch_by_column(
             descending: false,
         })
         .collect();
-    order(model, entity, &pk_terms, &mut select);
+    order_by(
+        model,
+        db.get_database_backend(),
+        entity,
+        &pk_terms,
+        &mut select,
+    );
     let mut grouped: HashMap<String, Vec<Arc<Row>>> = HashMap::new();
     for r in db.query_all(&select).await? {
         let row = read_row(model, entity, &projection, &r)?;
@@ -375,7 +386,13 @@ pub async fn fetch_children(
     if !lateral {
         window.add_partition_by(parent.clone());
     }
-    order_by(model, target, &terms, &mut window);
+    order_by(
+        model,
+        db.get_database_backend(),
+        target,
+        &terms,
+        &mut window,
+    );
     inner
         .expr_as(parent.clone(), Alias::new(PARENT))
         .expr_window_as(
@@ -391,7 +408,7 @@ pub async fn fetch_children(
                 Alias::new(&owner_info.columns[owner_pk].name),
             )))
             .limit(spec.window.limit + 1);
-        order(model, target, &terms, &mut inner);
+        order_by(model, db.get_database_backend(), target, &terms, &mut inner);
     } else {
         inner.and_where(parent.is_in(parent_params(model, owner, parents)?));
     }
