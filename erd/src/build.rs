@@ -923,7 +923,16 @@ pub fn build(
                 from_column: to_column.clone(),
                 to_column: from_column.clone(),
             },
-            _ => unreachable_kind(),
+            // Candidates are filtered to belongs-to and m2m above.
+            RelationKind::HasMany { .. } | RelationKind::HasOne { .. } => {
+                return Err(lerr(
+                    r.line,
+                    format!(
+                        "`{}.{}` can only reverse a foreign key or an m2m",
+                        drafts[r.on].erd_name, r.label
+                    ),
+                ));
+            }
         };
         drafts[r.on].entity.relations.push(Relation {
             name,
@@ -955,11 +964,6 @@ pub fn build(
         entities,
         enums,
     })
-}
-
-fn unreachable_kind() -> RelationKind {
-    // Candidates are filtered to belongs-to and m2m above.
-    RelationKind::HasMany { via: String::new() }
 }
 
 fn unknown_end(name: &str, overlay: &Overlay) -> String {

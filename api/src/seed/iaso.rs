@@ -1357,7 +1357,7 @@ struct Instances {
 }
 
 impl Instances {
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // every table the instances point at, plus the PRNG
     fn new(
         mut rng: ChaCha8Rng,
         facilities: Vec<Facility>,
