@@ -10,6 +10,7 @@ pub mod domains;
 pub mod engine;
 pub mod error;
 pub mod seed;
+pub mod policy;
 pub mod server;
 pub mod web;
 

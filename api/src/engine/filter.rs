@@ -209,7 +209,7 @@ fn column_condition(
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as escape.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -229,7 +229,7 @@ fn escape_like(text: &str) -> String {
 /// the pattern's prefix (a subtree query on `org_unit.path` then scans
 /// instead of reading the prefix index). PostgreSQL's LIKE escapes with `\`
 /// by default, and with standard strings only `'` needs doubling.
-fn text_match(backend: DbBackend, col: Expr, like: &str, insensitive: bool) -> SimpleExpr {
+pub(crate) fn text_match(backend: DbBackend, col: Expr, like: &str, insensitive: bool) -> SimpleExpr {
     match (backend, insensitive) {
         (DbBackend::Postgres, false) => col.binary(BinOper::Like, Expr::cust(sql_literal(like))),
         // Fold both sides: sea-query cannot render `ILIKE ... ESCAPE`.

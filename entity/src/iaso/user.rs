@@ -31,6 +31,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Set by the server.
     pub updated_at: DateTimeUtc,
+    /// A list of strings, stored as a JSON array.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub roles: Option<crate::types::StringList>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter)]

@@ -4,11 +4,15 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_iaso_initial;
+mod m20261122_000001_iaso_user_roles;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_iaso_initial::Migration)]
+        vec![
+            Box::new(m20261121_000001_iaso_initial::Migration),
+            Box::new(m20261122_000001_iaso_user_roles::Migration),
+        ]
     }
 }

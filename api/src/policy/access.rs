@@ -1,0 +1,476 @@
+//! One request's view of its domain's policy: the caller's permissions and
+//! the SQL conditions that keep its rows to the ones it may see.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Value as SqlValue};
+use tokio::sync::OnceCell;
+
+use super::{EntityPolicy, KeyRef, Policy, RelPath, Rule, Step};
+use crate::auth::Principal;
+use crate::engine::model::{Model, RelKind, Scalar};
+use crate::error::{ApiError, ApiResult};
+
+/// What one caller may do in one domain.
+#[derive(Debug)]
+pub struct Access {
+    policy: Arc<Policy>,
+    principal: Principal,
+    backend: DbBackend,
+    /// Holds `"*"` when every permission is granted.
+    permissions: HashSet<String>,
+    all_tenants: bool,
+    whole_pyramid: bool,
+    all_rows: bool,
+    level: i64,
+    tenant: Option<SqlValue>,
+    subject: Option<SqlValue>,
+    /// The caller's org-unit roots (materialised paths), loaded on first use.
+    roots: OnceCell<Vec<String>>,
+}
+
+/// The end of a relation path: a key equal to a claim, or a condition.
+enum Terminal<'a> {
+    Key { column: usize, value: &'a SqlValue },
+    Cond(&'a dyn Fn(&str) -> Condition),
+}
+
+fn never() -> Condition {
+    Condition::all().add(Expr::cust("1 = 0"))
+}
+
+fn col(alias: &str, column: &str) -> Expr {
+    Expr::col((Alias::new(alias), Alias::new(column)))
+}
+
+/// A claim as a value of the key column it is compared with; `None` when it
+/// cannot be one (then it matches nothing).
+fn claim_value(model: &Model, key: &KeyRef, claim: &str) -> Option<SqlValue> {
+    let column = &model.entities[key.entity].columns[key.column];
+    match column.scalar {
+        Scalar::Int => claim.parse::<i32>().ok().map(SqlValue::from),
+        Scalar::BigInt => claim.parse::<i64>().ok().map(SqlValue::from),
+        Scalar::Uuid => uuid::Uuid::parse_str(claim).ok().map(SqlValue::from),
+        Scalar::String => Some(SqlValue::from(claim.to_string())),
+        _ => None,
+    }
+}
+
+impl Access {
+    /// The access of `principal` under `policy`.
+    pub fn new(policy: Arc<Policy>, model: &Model, principal: Principal, backend: DbBackend) -> Self {
+        let mut permissions: HashSet<String> = policy.anonymous.iter().cloned().collect();
+        let (mut all_tenants, mut whole_pyramid, mut all_rows, mut level) = (false, false, false, 0);
+        if !principal.anonymous {
+            permissions.extend(policy.authenticated.iter().cloned());
+            for name in &principal.roles {
+                match policy.roles.get(name) {
+                    Some(role) => {
+                        permissions.extend(role.permissions.iter().cloned());
+                        all_tenants |= role.all_tenants;
+                        whole_pyramid |= role.whole_pyramid;
+                        all_rows |= role.all_rows;
+                        level = Ord::max(level, role.level);
+                    }
+                    // Iaso grants codenames to users directly, too.
+                    None if policy.permissions.contains(name) => {
+                        permissions.insert(name.clone());
+                    }
+                    None => {}
+                }
+            }
+        }
+        let tenant = match (&policy.tenant, &principal.tenant) {
+            (Some(key), Some(claim)) => claim_value(model, key, claim),
+            _ => None,
+        };
+        let subject = match (&policy.subject, &principal.subject) {
+            (Some(key), Some(claim)) if !principal.anonymous => claim_value(model, key, claim),
+            _ => None,
+        };
+        Self {
+            policy,
+            principal,
+            backend,
+            permissions,
+            all_tenants,
+            whole_pyramid,
+            all_rows,
+            level,
+            tenant,
+            subject,
+            roots: OnceCell::new(),
+        }
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.contains("*") || self.permissions.contains(permission)
+    }
+
+    fn allows(&self, rule: &Rule) -> bool {
+        match rule {
+            Rule::Anyone => true,
+            Rule::Authenticated => !self.principal.anonymous,
+            Rule::AnyOf(perms) => perms.iter().any(|p| self.has_permission(p)),
+        }
+    }
+
+    fn entity_policy(&self, entity: usize) -> Option<&EntityPolicy> {
+        self.policy.entity(entity)
+    }
+
+    pub fn can_read(&self, entity: usize) -> bool {
+        self.entity_policy(entity).is_some_and(|p| self.allows(&p.read))
+    }
+
+    pub fn can_write(&self, entity: usize) -> bool {
+        self.entity_policy(entity).is_some_and(|p| self.allows(&p.write))
+    }
+
+    fn refusal(&self, model: &Model, entity: usize, verb: &str, rule: Option<&Rule>) -> ApiError {
+        let name = &model.entities[entity].name;
+        if self.principal.anonymous {
+            return ApiError::Forbidden(format!(
+                "{verb} {name} needs a token: send `Authorization: Bearer <token>`"
+            ));
+        }
+        match rule {
+            Some(Rule::AnyOf(perms)) if !perms.is_empty() => ApiError::Forbidden(format!(
+                "{verb} {name} needs one of the permissions {}",
+                perms.join(", ")
+            )),
+            _ => ApiError::Forbidden(format!("{name} cannot be {verb} through the API")),
+        }
+    }
+
+    /// FORBIDDEN unless the caller may read `entity`.
+    pub fn check_read(&self, model: &Model, entity: usize) -> ApiResult<()> {
+        if self.can_read(entity) {
+            return Ok(());
+        }
+        Err(self.refusal(model, entity, "reading", self.entity_policy(entity).map(|p| &p.read)))
+    }
+
+    /// FORBIDDEN unless the caller may write `entity`.
+    pub fn check_write(&self, model: &Model, entity: usize) -> ApiResult<()> {
+        if self.can_write(entity) {
+            return Ok(());
+        }
+        Err(self.refusal(model, entity, "writing", self.entity_policy(entity).map(|p| &p.write)))
+    }
+
+    /// FORBIDDEN when `column` needs a permission the caller lacks.
+    pub fn check_column(&self, model: &Model, entity: usize, column: usize, field: &str) -> ApiResult<()> {
+        let Some(perms) = self.entity_policy(entity).and_then(|p| p.columns.get(&column)) else {
+            return Ok(());
+        };
+        if perms.iter().any(|p| self.has_permission(p)) {
+            return Ok(());
+        }
+        let info = &model.entities[entity];
+        Err(ApiError::Forbidden(format!(
+            "`{field}`: writing {}.{} needs one of the permissions {}",
+            info.name,
+            info.columns[column].gql,
+            perms.join(", ")
+        )))
+    }
+
+    /// Loads what the conditions need from the database (the caller's
+    /// org-unit roots), once per request.
+    pub async fn prepare(&self, db: &DatabaseConnection, model: &Model) -> ApiResult<()> {
+        let Some(subtree) = &self.policy.subtree else {
+            return Ok(());
+        };
+        self.roots
+            .get_or_try_init(|| async {
+                let (Some(subject), Some(subject_key)) = (&self.subject, &self.policy.subject) else {
+                    return Ok(Vec::new());
+                };
+                let info = &model.entities[subtree.entity];
+                let path_name = &info.columns[subtree.path_column].name;
+                let mut select = Query::select();
+                select
+                    .column((Alias::new("__r"), Alias::new(path_name)))
+                    .from_as(Alias::new(&info.table), Alias::new("__r"))
+                    .cond_where(self.reach(
+                        model,
+                        subtree.entity,
+                        "__r",
+                        &subtree.roots,
+                        &Terminal::Key {
+                            column: subject_key.column,
+                            value: subject,
+                        },
+                        0,
+                    ));
+                let mut roots = Vec::new();
+                for row in db.query_all(&select).await? {
+                    let path: Option<String> =
+                        row.try_get("", path_name).map_err(ApiError::internal)?;
+                    roots.extend(path);
+                }
+                Ok::<_, ApiError>(roots)
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The rows of `entity` (aliased `alias`) the caller may read.
+    pub fn read_scope(&self, model: &Model, entity: usize, alias: &str) -> Condition {
+        if !self.can_read(entity) {
+            return never();
+        }
+        self.row_scope(model, entity, alias)
+    }
+
+    /// The rows of `entity` the caller's tenant, org units and level reach,
+    /// whatever its permissions: what writes and references may touch.
+    pub fn row_scope(&self, model: &Model, entity: usize, alias: &str) -> Condition {
+        let Some(policy) = self.entity_policy(entity) else {
+            return never();
+        };
+        let mut all = Condition::all();
+        if let Some(path) = &policy.tenant
+            && !self.all_tenants
+        {
+            let (Some(key), Some(value)) = (&self.policy.tenant, &self.tenant) else {
+                return never();
+            };
+            all = all.add(self.reach(
+                model,
+                entity,
+                alias,
+                path,
+                &Terminal::Key {
+                    column: key.column,
+                    value,
+                },
+                0,
+            ));
+        }
+        if let (Some(path), Some(subtree)) = (&policy.subtree, &self.policy.subtree) {
+            let exempt = self.whole_pyramid && path.steps.is_empty();
+            let roots = self.roots.get();
+            match roots {
+                // `prepare` was not awaited: refuse rather than leak.
+                None => return never(),
+                Some(roots) if !roots.is_empty() && !exempt => {
+                    let path_name = &model.entities[subtree.entity].columns[subtree.path_column].name;
+                    let backend = self.backend;
+                    let under = move |a: &str| {
+                        let mut any = Condition::any();
+                        for root in roots {
+                            any = any.add(col(a, path_name).eq(root.as_str())).add(
+                                crate::engine::filter::text_match(
+                                    backend,
+                                    col(a, path_name),
+                                    &format!("{}.%", crate::engine::filter::escape_like(root)),
+                                    false,
+                                ),
+                            );
+                        }
+                        any
+                    };
+                    all = all.add(self.reach(model, entity, alias, path, &Terminal::Cond(&under), 0));
+                }
+                Some(_) => {}
+            }
+        }
+        if let (Some(path), Some(key)) = (&policy.narrow, &self.policy.subject) {
+            match &self.subject {
+                Some(value) => {
+                    let term = Terminal::Key {
+                        column: key.column,
+                        value,
+                    };
+                    let info = &model.entities[entity];
+                    let mut any_row = Query::select();
+                    any_row
+                        .expr(Expr::val(1))
+                        .from_as(Alias::new(&info.table), Alias::new("__n"))
+                        .cond_where(self.reach(model, entity, "__n", path, &term, 0));
+                    all = all.add(
+                        Condition::any()
+                            .add(Expr::exists(any_row).not())
+                            .add(self.reach(model, entity, alias, path, &term, 0)),
+                    );
+                }
+                None => {}
+            }
+        }
+        if !policy.owner.is_empty() && !self.all_rows {
+            let (Some(key), Some(value)) = (&self.policy.subject, &self.subject) else {
+                return never();
+            };
+            let mut any = Condition::any();
+            for path in &policy.owner {
+                any = any.add(self.reach(
+                    model,
+                    entity,
+                    alias,
+                    path,
+                    &Terminal::Key {
+                        column: key.column,
+                        value,
+                    },
+                    0,
+                ));
+            }
+            all = all.add(any);
+        }
+        if let Some(level) = policy.level {
+            let name = &model.entities[entity].columns[level].name;
+            all = all.add(col(alias, name).lte(i32::try_from(self.level).unwrap_or(i32::MAX)));
+        }
+        all
+    }
+
+    /// The rows of `entity` that must not be written (a read-only data
+    /// source's org units), or `None` when the entity has no such rule.
+    pub fn frozen(&self, model: &Model, entity: usize, alias: &str) -> Option<Condition> {
+        let (path, column) = self.entity_policy(entity)?.frozen.as_ref()?;
+        let end = &model.entities[path.end];
+        let name = end.columns[*column].name.clone();
+        let is_true = move |a: &str| Condition::all().add(col(a, &name).eq(true));
+        Some(self.reach(model, entity, alias, path, &Terminal::Cond(&is_true), 0))
+    }
+
+    /// `alias` (a row of `entity`) reaches, through `path`, a row where
+    /// `term` holds. Each step is an `IN (SELECT ...)` subquery.
+    fn reach(
+        &self,
+        model: &Model,
+        entity: usize,
+        alias: &str,
+        path: &RelPath,
+        term: &Terminal<'_>,
+        from: usize,
+    ) -> Condition {
+        let steps = &path.steps[from..];
+        let Some(step) = steps.first() else {
+            return match term {
+                Terminal::Key { column, value } => Condition::all().add(
+                    col(alias, &model.entities[entity].columns[*column].name).eq((*value).clone()),
+                ),
+                Terminal::Cond(f) => f(alias),
+            };
+        };
+        let last = steps.len() == 1;
+        let sub = format!("__s{}", from + 1);
+        let info = &model.entities[entity];
+        let pk_name = |e: usize| -> Option<String> {
+            let i = &model.entities[e];
+            i.single_pk().map(|c| i.columns[c].name.clone())
+        };
+        // The key column compared directly when the last step lands on it.
+        let direct_key = |target: usize| match term {
+            Terminal::Key { column, value } if last && Some(*column) == model.entities[target].single_pk() => {
+                Some(*value)
+            }
+            _ => None,
+        };
+        let expr: Option<SimpleExpr> = match step {
+            Step::Forward { relation, .. } => {
+                let rel = &info.relations[*relation];
+                match &rel.kind {
+                    RelKind::BelongsTo { column } => {
+                        let fk = col(alias, &info.columns[*column].name);
+                        match (direct_key(rel.target), pk_name(rel.target)) {
+                            (Some(v), _) => Some(fk.eq(v.clone())),
+                            (None, Some(pk)) => Some(fk.in_subquery(self.subquery(model, rel.target, &sub, &pk, path, term, from))),
+                            (None, None) => None,
+                        }
+                    }
+                    RelKind::HasMany { column } | RelKind::HasOne { column } => {
+                        let target_col = model.entities[rel.target].columns[*column].name.clone();
+                        pk_name(entity).map(|pk| {
+                            col(alias, &pk).in_subquery(self.subquery(model, rel.target, &sub, &target_col, path, term, from))
+                        })
+                    }
+                    RelKind::ManyToMany { junction, from: j_from, to: j_to } => {
+                        let j = format!("__j{}", from + 1);
+                        let mut select = Query::select();
+                        select
+                            .column((Alias::new(&j), Alias::new(j_from)))
+                            .from_as(Alias::new(junction), Alias::new(&j));
+                        let target_pk = pk_name(rel.target);
+                        match (direct_key(rel.target), target_pk) {
+                            (Some(v), _) => {
+                                select.and_where(col(&j, j_to).eq(v.clone()));
+                            }
+                            (None, Some(pk)) => {
+                                select.and_where(col(&j, j_to).in_subquery(self.subquery(model, rel.target, &sub, &pk, path, term, from)));
+                            }
+                            (None, None) => return never(),
+                        }
+                        pk_name(entity).map(|pk| col(alias, &pk).in_subquery(select))
+                    }
+                }
+            }
+            Step::Reverse { owner, relation } => {
+                let rel = &model.entities[*owner].relations[*relation];
+                let owner_info = &model.entities[*owner];
+                match &rel.kind {
+                    RelKind::BelongsTo { column } => {
+                        let fk = owner_info.columns[*column].name.clone();
+                        pk_name(entity).map(|pk| col(alias, &pk).in_subquery(self.subquery(model, *owner, &sub, &fk, path, term, from)))
+                    }
+                    RelKind::HasMany { column } | RelKind::HasOne { column } => {
+                        let mine = info.columns[*column].name.clone();
+                        pk_name(*owner).map(|pk| col(alias, &mine).in_subquery(self.subquery(model, *owner, &sub, &pk, path, term, from)))
+                    }
+                    RelKind::ManyToMany { junction, from: j_from, to: j_to } => {
+                        let j = format!("__j{}", from + 1);
+                        match (pk_name(*owner), pk_name(entity)) {
+                            (Some(owner_pk), Some(pk)) => {
+                                let mut select = Query::select();
+                                select
+                                    .column((Alias::new(&j), Alias::new(j_to)))
+                                    .from_as(Alias::new(junction), Alias::new(&j))
+                                    .and_where(col(&j, j_from).in_subquery(self.subquery(model, *owner, &sub, &owner_pk, path, term, from)));
+                                Some(col(alias, &pk).in_subquery(select))
+                            }
+                            _ => None,
+                        }
+                    }
+                }
+            }
+        };
+        match expr {
+            Some(e) => Condition::all().add(e),
+            None => never(),
+        }
+    }
+
+    /// `SELECT sub.column FROM target sub WHERE <the rest of the path>`.
+    #[allow(clippy::too_many_arguments)] // one step of a path walk
+    fn subquery(
+        &self,
+        model: &Model,
+        target: usize,
+        sub: &str,
+        column: &str,
+        path: &RelPath,
+        term: &Terminal<'_>,
+        from: usize,
+    ) -> sea_orm::sea_query::SelectStatement {
+        let t = &model.entities[target];
+        let mut select = Query::select();
+        select
+            .column((Alias::new(sub), Alias::new(column)))
+            .from_as(Alias::new(&t.table), Alias::new(sub))
+            .cond_where(self.reach(model, target, sub, path, term, from + 1));
+        select
+    }
+}
