@@ -23,6 +23,8 @@ pub enum ApiError {
         field: Option<String>,
     },
     UpgradeRequired(String),
+    /// Too many attempts (failed logins): try again later.
+    RateLimited(String),
     /// The query exceeds a limit (depth, complexity); the message states it.
     TooComplex(String),
     /// Something failed on the server. The detail was logged where it
@@ -39,6 +41,7 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict { .. } => "CONFLICT",
             Self::UpgradeRequired(_) => "UPGRADE_REQUIRED",
+            Self::RateLimited(_) => "RATE_LIMITED",
             Self::TooComplex(_) => "TOO_COMPLEX",
             Self::Internal => "INTERNAL",
         }
@@ -72,6 +75,7 @@ impl ApiError {
             | Self::Forbidden(m)
             | Self::NotFound(m)
             | Self::UpgradeRequired(m)
+            | Self::RateLimited(m)
             | Self::TooComplex(m) => m.clone(),
             Self::Internal => "internal error".to_string(),
         }

@@ -9,8 +9,8 @@ pub mod demo;
 pub mod domains;
 pub mod engine;
 pub mod error;
-pub mod seed;
 pub mod policy;
+pub mod seed;
 pub mod server;
 pub mod web;
 
@@ -137,7 +137,8 @@ pub fn domain_sdl(domain: &str) -> anyhow::Result<String> {
     let erd_model = erd::load(domain)?;
     let model = Arc::new(engine::Model::build(&erd_model).map_err(anyhow::Error::msg)?);
     let hooks = Arc::new(domains::hooks(domain, &model));
-    let schema = engine::build(model, &erd_model, hooks, engine::Limits::default())?;
+    let policy = policy::Policy::load(&model).map_err(anyhow::Error::msg)?;
+    let schema = engine::build(model, &erd_model, &policy, hooks, engine::Limits::default())?;
     Ok(schema.sdl())
 }
 
@@ -170,13 +171,15 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
         let erd_model = erd::load(name)?;
         let model = Arc::new(engine::Model::build(&erd_model).map_err(anyhow::Error::msg)?);
         let hooks = Arc::new(domains::hooks(name, &model));
-        let schema = engine::build(model.clone(), &erd_model, hooks, limits)
+        let policy = policy::Policy::load(&model).map_err(anyhow::Error::msg)?;
+        let schema = engine::build(model.clone(), &erd_model, &policy, hooks, limits)
             .with_context(|| format!("building the {name} schema"))?;
         domains.push(MountedDomain {
             name,
             db,
             model,
             schema,
+            policy,
             statements,
         });
     }
@@ -191,6 +194,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
         limits,
         graphiql: Arc::new(graphiql),
         auth,
+        lockout: Arc::default(),
     })
 }
 
@@ -203,7 +207,8 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     tracing::info!(listen = %config.listen, domains = ?names, "gateway listening; GraphiQL at /graphiql");
     axum::serve(
         listener,
-        server::router(state, config.graphiql_assets.clone()),
+        server::router(state, config.graphiql_assets.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(server::shutdown_signal())
     .await

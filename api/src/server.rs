@@ -4,13 +4,14 @@
 //! `/<domain>/graphiql`; the default domain (iaso when mounted) is also at
 //! `/graphql` and `/graphiql`; `/` links every domain.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_graphql::{Response as GqlResponse, ServerError, Value as GqlValue};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -22,8 +23,10 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::AuthKeys;
+use crate::auth::{AuthKeys, Principal};
 use crate::engine::{Limits, Model, RequestContext};
+use crate::policy::Access;
+use crate::policy::login::LoginContext;
 use crate::web::{GraphiqlAssets, graphiql_html, landing_html};
 
 /// One mounted domain: its database, model and schema.
@@ -33,6 +36,8 @@ pub struct MountedDomain {
     pub db: DatabaseConnection,
     pub model: Arc<Model>,
     pub schema: async_graphql::dynamic::Schema,
+    /// Who may read and write what (`api/policies/<domain>.toml`).
+    pub policy: Arc<crate::policy::Policy>,
     /// SQL statements run on this domain's pool since start.
     pub statements: Arc<AtomicU64>,
 }
@@ -50,6 +55,8 @@ pub struct AppState {
     pub graphiql: Arc<GraphiqlAssets>,
     /// Every mounted domain's JWT keys, loaded once at startup.
     pub auth: Arc<AuthKeys>,
+    /// Failed logins, by account and source.
+    pub lockout: Arc<crate::policy::login::Lockout>,
 }
 
 impl AppState {
@@ -95,16 +102,24 @@ pub fn router(state: AppState, assets_dir: Option<std::path::PathBuf>) -> Router
         .layer(CatchPanicLayer::new())
 }
 
-/// Runs one GraphQL request against a domain, with loaders of its own.
-/// `subject` is the authenticated caller, recorded in audit columns.
+/// Runs one GraphQL request against a domain, with loaders of its own, as
+/// `principal`: its access bounds every statement, and its subject is
+/// recorded in audit columns.
 pub async fn execute(
     domain: &MountedDomain,
     limits: &Limits,
     request: async_graphql::Request,
-    subject: Option<String>,
+    principal: Principal,
 ) -> GqlResponse {
-    let mut context = RequestContext::new(domain.db.clone(), domain.model.clone());
-    context.writer.subject = subject;
+    let access = Arc::new(Access::new(
+        domain.policy.clone(),
+        &domain.model,
+        principal.clone(),
+        domain.db.get_database_backend(),
+    ));
+    let mut context = RequestContext::new(domain.db.clone(), domain.model.clone(), access);
+    context.writer.subject = principal.subject.clone();
+    let request = request.data(principal);
     let request = request.data(context);
     // Unconstrained: tokio's cooperative budget would otherwise force
     // resolvers to yield mid-pass and split the loaders' batches. The
@@ -157,15 +172,20 @@ fn set_code(error: &mut ServerError, code: &str) {
 async fn run(
     state: &AppState,
     domain: Option<&MountedDomain>,
+    source: SocketAddr,
     headers: &HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
     match domain {
         Some(d) => match state.auth.authenticate(d.name, headers) {
             Ok(principal) => {
-                let subject = principal.subject.clone();
-                let request = request.into_inner().data(principal);
-                GraphQLResponse::from(execute(d, &state.limits, request, subject).await).into_response()
+                let login = LoginContext {
+                    keys: state.auth.clone(),
+                    lockout: state.lockout.clone(),
+                    source: source.ip().to_string(),
+                };
+                let request = request.into_inner().data(login);
+                GraphQLResponse::from(execute(d, &state.limits, request, principal).await).into_response()
             }
             Err(error) => crate::auth::rejection(d.name, &error),
         },
@@ -177,18 +197,20 @@ async fn run(
 async fn domain_graphql(
     State(state): State<AppState>,
     Path(domain): Path<String>,
+    ConnectInfo(source): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    run(&state, state.domain(&domain), &headers, request).await
+    run(&state, state.domain(&domain), source, &headers, request).await
 }
 
 async fn default_graphql(
     State(state): State<AppState>,
+    ConnectInfo(source): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    run(&state, state.default_domain(), &headers, request).await
+    run(&state, state.default_domain(), source, &headers, request).await
 }
 
 fn graphiql_page(state: &AppState, domain: Option<&MountedDomain>, endpoint: String) -> Response {

@@ -35,3 +35,15 @@ pub async fn pending(db: &DatabaseConnection, domain: &str) -> Result<usize, DbE
     };
     Ok(pending.len())
 }
+
+/// The number of migrations `domain` has.
+pub fn count(domain: &str) -> usize {
+    match domain {
+        "iaso" => iaso::Migrator::migrations().len(),
+        "opentalk" => opentalk::Migrator::migrations().len(),
+        "placeos" => placeos::Migrator::migrations().len(),
+        "telemetry" => telemetry::Migrator::migrations().len(),
+        "gans" => gans::Migrator::migrations().len(),
+        _ => 0,
+    }
+}

@@ -50,6 +50,44 @@ pub fn postgres_url() -> Option<String> {
 /// [`TestApp::spawn_with`].
 pub const TEST_JWT_SECRET: &str = "gateway-tests-jwt-secret-do-not-use-elsewhere";
 
+/// The role of a domain that reaches every row: what tests use unless they
+/// test authorization itself (each domain's policy, `api/policies/`).
+pub fn operator_role(domain: &str) -> &'static str {
+    match domain {
+        "telemetry" => "superuser",
+        "gans" => "admin",
+        _ => "root",
+    }
+}
+
+/// A token for `domain` signed with [`TEST_JWT_SECRET`], valid for an hour:
+/// `sub` and `tenant` only where given.
+pub fn token(domain: &str, sub: Option<&str>, tenant: Option<&str>, roles: &[&str]) -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    let mut claims = serde_json::json!({ "aud": domain, "exp": exp, "roles": roles });
+    if let Some(sub) = sub {
+        claims["sub"] = sub.into();
+    }
+    if let Some(tenant) = tenant {
+        claims["tenant"] = tenant.into();
+    }
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// The operator's token of `domain` (no subject, every tenant).
+pub fn operator_token(domain: &str) -> String {
+    token(domain, None, None, &[operator_role(domain)])
+}
+
 /// A database namespace of its own, removed when dropped.
 pub struct TestDb {
     pub backend: Backend,
@@ -186,7 +224,12 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let router = gateway::server::router(state.clone(), db.config.graphiql_assets.clone());
         tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         Some(Self {
             base: format!("http://{addr}"),
@@ -207,17 +250,30 @@ impl TestApp {
         (status, response.text().await.unwrap())
     }
 
-    /// Posts a GraphQL request to `/<domain>/graphql`; returns the whole
-    /// response body (`data` and `errors`).
+    /// Posts a GraphQL request to `/<domain>/graphql` as the domain's
+    /// operator ([`operator_token`]); returns the whole response body
+    /// (`data` and `errors`).
     pub async fn graphql(&self, domain: &str, query: &str, variables: Value) -> Value {
-        let response = self
+        self.graphql_as(domain, Some(&operator_token(domain)), query, variables)
+            .await
+    }
+
+    /// Posts a GraphQL request with `token`, or anonymously.
+    pub async fn graphql_as(
+        &self,
+        domain: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let mut request = self
             .client
             .post(format!("{}/{domain}/graphql", self.base))
-            .json(&serde_json::json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .unwrap();
-        response.json().await.unwrap()
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().json().await.unwrap()
     }
 
     /// Posts a GraphQL request to `/<domain>/graphql` with extra headers;

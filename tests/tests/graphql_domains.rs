@@ -100,14 +100,21 @@ async fn page_both_ways(
 }
 
 /// The SQL condition, on alias `t`, that hides soft-deleted rows.
+/// The rows the operator's token lists: not soft-deleted, and for PlaceOS
+/// settings, not above the Admin level (NeverDisplay is never shown).
 fn visible(entity: &EntityInfo) -> String {
-    match entity.soft_delete {
+    let level = match entity.column_index("encryption_level") {
+        Some(_) => " AND t.\"encryption_level\" <= 2",
+        None => "",
+    };
+    let deleted = match entity.soft_delete {
         Some(c) if entity.columns[c].scalar == Scalar::Boolean => {
             format!(" AND t.\"{}\" = false", entity.columns[c].name)
         }
         Some(c) => format!(" AND t.\"{}\" IS NULL", entity.columns[c].name),
         None => String::new(),
-    }
+    };
+    format!("{deleted}{level}")
 }
 
 fn as_key(value: &Value) -> String {

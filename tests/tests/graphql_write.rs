@@ -624,8 +624,7 @@ async fn audit_columns_and_lengths(backend: Backend) {
     let body = app.graphql("opentalk", room, vars.clone()).await;
     assert_error(&body, "UNAUTHENTICATED", None);
     // Authenticated: the token's subject is the creator, not an input.
-    let token =
-        gateway::auth::issue_token(&app.db.config, "opentalk", &user_id, None, &[], 300).unwrap();
+    let token = gateway_tests::token("opentalk", Some(&user_id), Some("acme"), &["user"]);
     let bearer = format!("Bearer {token}");
     let (status, body) = app
         .graphql_with_headers("opentalk", room, vars, &[("authorization", &bearer)])

@@ -275,7 +275,7 @@ async fn migrating_twice_is_a_no_op(backend: Backend) {
         migration::up(&db, name).await.unwrap();
         let after = rows(&db, "SELECT version FROM seaql_migrations").await;
         assert_eq!(before, after, "{name}");
-        assert_eq!(after.len(), 1, "{name}");
+        assert_eq!(after.len(), migration::count(name), "{name}");
     }
 }
 

@@ -59,10 +59,6 @@ const UUID_POWERBI: u16 = 0x1008;
 /// The monthly reporting periods the submissions cover.
 const PERIODS: [&str; 3] = ["202609", "202610", "202611"];
 
-/// Django's "unusable password" marker: the demo users cannot log in with a
-/// password until one is set (no password hasher is linked into the gateway).
-const UNUSABLE_PASSWORD: &str = "!";
-
 /// The form versions every form has, oldest first: (version_id, day created).
 const FORM_VERSIONS: [(&str, (i32, u32, u32)); 2] = [
     ("2026010101", (2026, 1, 12)),
@@ -782,7 +778,8 @@ async fn insert_user(
         last_name: Set(Some(last.into())),
         is_active: Set(true),
         is_superuser: Set(false),
-        password: Set(UNUSABLE_PASSWORD.into()),
+        password: Set(super::demo_password_hash()?),
+        roles: Set(Some(StringList(vec![role.to_string()]))),
         last_login: Set(Some(last_login)),
         created_at: Set(joined),
         updated_at: Set(joined),

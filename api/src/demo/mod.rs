@@ -21,6 +21,26 @@ mod opentalk;
 mod placeos;
 mod telemetry;
 
+/// The password of every demo account that can `login` (Iaso, telemetry
+/// and PlaceOS users; the README lists them). Public on purpose: demo data
+/// is for trying the gateway, never for production.
+pub const DEMO_PASSWORD: &str = "gateway-demo";
+
+/// The argon2id hash of [`DEMO_PASSWORD`], computed once per process.
+pub(crate) fn demo_password_hash() -> anyhow::Result<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(hash) = HASH.get() {
+        return Ok(hash.clone());
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = argon2::Argon2::default()
+        .hash_password(DEMO_PASSWORD.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?
+        .to_string();
+    Ok(HASH.get_or_init(|| hash).clone())
+}
+
 /// The day the demo data treats as "today" (year, month, day): instances,
 /// plannings, events and credits are placed around it.
 pub const REFERENCE_DAY: (i32, u32, u32) = (2026, 11, 21);

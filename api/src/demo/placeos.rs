@@ -261,6 +261,7 @@ async fn insert_user(
         login_name: Set(Some(first.to_lowercase())),
         last_name: Set(Some(last.into())),
         deleted: Set(Some(false)),
+        password_digest: Set(Some(super::demo_password_hash()?)),
         sys_admin: Set(Some(role == Role::SysAdmin)),
         support: Set(Some(role == Role::Support)),
         authority_id: Set(Some(authority_id.into())),

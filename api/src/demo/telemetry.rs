@@ -13,11 +13,6 @@ use serde_json::json;
 
 use super::at;
 
-/// The "unusable password" marker: the demo users cannot log in with a
-/// password until one is set (no password hasher is linked into the
-/// gateway).
-const UNUSABLE_PASSWORD: &str = "!";
-
 pub(super) async fn load(txn: &DatabaseTransaction) -> anyhow::Result<()> {
     // Customers first: the domain counts as loaded once one exists.
     let avalon = insert_customer(txn, "Avalon Water Works", "AV-204981736", 2).await?;
@@ -268,7 +263,7 @@ async fn insert_user(
         first_name: Set(Some(first.into())),
         last_name: Set(Some(last.into())),
         customer_id: Set(customer_id),
-        hashed_password: Set(UNUSABLE_PASSWORD.into()),
+        hashed_password: Set(super::demo_password_hash()?),
         ..Default::default()
     }
     .insert(txn)

@@ -12,12 +12,14 @@ use sea_orm::sea_query::{
 use crate::engine::model::{ColumnInfo, Member, Model, RelKind, Scalar};
 use crate::engine::value::to_sql;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Access;
 
 /// Builds the condition of `filter` on `entity`, whose table is aliased
 /// `alias`. Nested relation filters use `alias_1`, `alias_2`, ...
 pub fn condition(
     model: &Model,
     backend: DbBackend,
+    access: &Access,
     entity: usize,
     alias: &str,
     filter: &GqlValue,
@@ -42,6 +44,7 @@ pub fn condition(
                         group = group.add(condition(
                             model,
                             backend,
+                            access,
                             entity,
                             alias,
                             item,
@@ -57,7 +60,8 @@ pub fn condition(
             }
             "not" => {
                 if !matches!(value, GqlValue::Null) {
-                    all = all.add(condition(model, backend, entity, alias, value, &here)?.not());
+                    all = all
+                        .add(condition(model, backend, access, entity, alias, value, &here)?.not());
                 }
             }
             name => match info.members.get(name) {
@@ -77,6 +81,9 @@ pub fn condition(
                     if matches!(value, GqlValue::Null) {
                         continue;
                     }
+                    // Only rows the caller may read can match: a filter
+                    // must not reveal what it cannot see.
+                    access.check_read(model, relation.target)?;
                     let target = &model.entities[relation.target];
                     let target_pk = target.single_pk().ok_or_else(|| {
                         ApiError::internal(format!("{} has no single key", target.name))
@@ -91,11 +98,17 @@ pub fn condition(
                     .cond_where(condition(
                         model,
                         backend,
+                        access,
                         relation.target,
                         &inner_alias,
                         value,
                         &here,
-                    )?);
+                    )?)
+                    .cond_where(access.read_scope(
+                        model,
+                        relation.target,
+                        &inner_alias,
+                    ));
                     let fk = Expr::col((Alias::new(alias), Alias::new(&info.columns[column].name)));
                     all = all.add(fk.in_subquery(sub));
                 }
@@ -229,7 +242,12 @@ pub(crate) fn escape_like(text: &str) -> String {
 /// the pattern's prefix (a subtree query on `org_unit.path` then scans
 /// instead of reading the prefix index). PostgreSQL's LIKE escapes with `\`
 /// by default, and with standard strings only `'` needs doubling.
-pub(crate) fn text_match(backend: DbBackend, col: Expr, like: &str, insensitive: bool) -> SimpleExpr {
+pub(crate) fn text_match(
+    backend: DbBackend,
+    col: Expr,
+    like: &str,
+    insensitive: bool,
+) -> SimpleExpr {
     match (backend, insensitive) {
         (DbBackend::Postgres, false) => col.binary(BinOper::Like, Expr::cust(sql_literal(like))),
         // Fold both sides: sea-query cannot render `ILIKE ... ESCAPE`.

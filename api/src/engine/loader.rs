@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::Value as GqlValue;
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
 use tokio::sync::oneshot;
 
 use crate::engine::model::Model;
@@ -25,7 +24,7 @@ use crate::error::ApiError;
 
 /// Loads rows for one request.
 pub struct EngineLoader {
-    pub db: DatabaseConnection,
+    pub reader: sql::Reader,
     pub model: Arc<Model>,
 }
 
@@ -301,7 +300,7 @@ impl Loader<ByColumn> for EngineLoader {
             let first = batch[0];
             let values: Vec<GqlValue> = batch.iter().map(|k| k.value.clone()).collect();
             let rows = sql::fetch_by_column(
-                &self.db,
+                &self.reader,
                 &self.model,
                 first.entity,
                 first.column,
@@ -330,7 +329,7 @@ impl Loader<Children> for EngineLoader {
             let first = batch[0];
             let parents: Vec<GqlValue> = batch.iter().map(|k| k.parent.clone()).collect();
             let mut pages = sql::fetch_children(
-                &self.db,
+                &self.reader,
                 &self.model,
                 first.owner,
                 first.relation,
@@ -364,7 +363,7 @@ impl Loader<ChildCount> for EngineLoader {
             let first = batch[0];
             let parents: Vec<GqlValue> = batch.iter().map(|k| k.parent.clone()).collect();
             let counts = sql::count_children(
-                &self.db,
+                &self.reader,
                 &self.model,
                 first.owner,
                 first.relation,

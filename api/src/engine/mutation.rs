@@ -158,7 +158,7 @@ async fn written<'a>(
         // One statement for the whole batch, then back in the batch's order.
         let values: Vec<GqlValue> = keys.iter().filter_map(|k| k.first().cloned()).collect();
         let found =
-            sql::fetch_by_column(&request.db, model, entity, pk, &values, &projection).await?;
+            sql::fetch_by_column(&request.reader, model, entity, pk, &values, &projection).await?;
         for value in &values {
             let row = found
                 .get(&crate::engine::value::key_text(value))
@@ -184,7 +184,7 @@ async fn written<'a>(
             if !include_deleted {
                 cond = cond.add(sql::visible(model, entity, "t0", false));
             }
-            rows.extend(sql::fetch_where(&request.db, model, entity, cond, &projection).await?);
+            rows.extend(sql::fetch_where(&request.reader, model, entity, cond, &projection).await?);
         }
     }
     prefetch(
@@ -258,7 +258,7 @@ pub fn register(
                 move |ctx| {
                     let (m, h) = (m.clone(), h.clone());
                     FieldFuture::new(async move {
-                        let (db, writer) = db_and_writer(&ctx)?;
+                        let (db, writer, access) = db_and_writer(&ctx, &m, index)?;
                         let info = &m.entities[index];
                         let args = args_map(&ctx);
                         let item = Item {
@@ -272,6 +272,7 @@ pub fn register(
                         };
                         let wctx = WriteContext {
                             model: &m,
+                            access: &access,
                             hooks: &h,
                             writer: &writer,
                             max_batch,
@@ -304,7 +305,7 @@ pub fn register(
                 move |ctx| {
                     let (m, h) = (m.clone(), h.clone());
                     FieldFuture::new(async move {
-                        let (db, writer) = db_and_writer(&ctx)?;
+                        let (db, writer, access) = db_and_writer(&ctx, &m, index)?;
                         let info = &m.entities[index];
                         let list = match arg(&ctx, "items") {
                             Some(GqlValue::List(l)) => l,
@@ -329,6 +330,7 @@ pub fn register(
                         }
                         let wctx = WriteContext {
                             model: &m,
+                            access: &access,
                             hooks: &h,
                             writer: &writer,
                             max_batch,
@@ -361,7 +363,7 @@ pub fn register(
             let mut field = Field::new(field_name, TypeRef::named(&name), move |ctx| {
                 let (m, h) = (m.clone(), h.clone());
                 FieldFuture::new(async move {
-                    let (db, writer) = db_and_writer(&ctx)?;
+                    let (db, writer, access) = db_and_writer(&ctx, &m, index)?;
                     let info = &m.entities[index];
                     let args = args_map(&ctx);
                     let key = key_of(info, &args, "")?;
@@ -379,6 +381,7 @@ pub fn register(
                     };
                     let wctx = WriteContext {
                         model: &m,
+                        access: &access,
                         hooks: &h,
                         writer: &writer,
                         max_batch,
@@ -433,11 +436,21 @@ pub fn register(
     (mutation, builder)
 }
 
+/// What a write of `entity` needs from the request; FORBIDDEN unless the
+/// caller may write it.
 fn db_and_writer(
     ctx: &ResolverContext<'_>,
-) -> ApiResult<(sea_orm::DatabaseConnection, write::Writer)> {
+    model: &Model,
+    entity: usize,
+) -> ApiResult<(
+    sea_orm::DatabaseConnection,
+    write::Writer,
+    Arc<crate::policy::Access>,
+)> {
     let request = request(ctx)?;
-    Ok((request.db.clone(), request.writer.clone()))
+    let access = request.reader.access.clone();
+    access.check_write(model, entity)?;
+    Ok((request.db.clone(), request.writer.clone(), access))
 }
 
 /// The unique keys an upsert may match on, by enum value.
@@ -475,7 +488,7 @@ fn insert_field(
     let mut field = Field::new(field_name, ty, move |ctx| {
         let (m, h, keys) = (m.clone(), h.clone(), keys.clone());
         FieldFuture::new(async move {
-            let (db, writer) = db_and_writer(&ctx)?;
+            let (db, writer, access) = db_and_writer(&ctx, &m, index)?;
             let columns = match &keys {
                 None => None,
                 Some(keys) => {
@@ -496,6 +509,7 @@ fn insert_field(
             let items = items_from(&ctx, batch, "input", "inputs")?;
             let wctx = WriteContext {
                 model: &m,
+                access: &access,
                 hooks: &h,
                 writer: &writer,
                 max_batch,

@@ -83,6 +83,10 @@ pub fn prefetch<'a>(
             };
             let relation = &info.relations[*r];
             let target = relation.target;
+            // The field's resolver reports the refusal.
+            if !ctx.reader.access.can_read(target) {
+                continue;
+            }
             match relation.kind {
                 RelKind::BelongsTo { column } | RelKind::HasOne { column } => {
                     let (values, lookup) = match relation.kind {
@@ -102,9 +106,15 @@ pub fn prefetch<'a>(
                     }
                     let projection =
                         Arc::new(node_projection(model, target, field.selection_set(), &[]));
-                    let grouped =
-                        sql::fetch_by_column(&ctx.db, model, target, lookup, &values, &projection)
-                            .await?;
+                    let grouped = sql::fetch_by_column(
+                        &ctx.reader,
+                        model,
+                        target,
+                        lookup,
+                        &values,
+                        &projection,
+                    )
+                    .await?;
                     let mut fetched = Vec::new();
                     {
                         let mut cache = ctx
@@ -158,9 +168,15 @@ pub fn prefetch<'a>(
                     let args = Arc::new(RelationArgs::new(spec));
                     let mut fetched = Vec::new();
                     if selects(&field, &["nodes", "edges", "pageInfo"]) {
-                        let mut pages =
-                            sql::fetch_children(&ctx.db, model, entity, *r, &parents, &args.spec)
-                                .await?;
+                        let mut pages = sql::fetch_children(
+                            &ctx.reader,
+                            model,
+                            entity,
+                            *r,
+                            &parents,
+                            &args.spec,
+                        )
+                        .await?;
                         let mut cache = ctx
                             .prefetched
                             .children
@@ -190,7 +206,7 @@ pub fn prefetch<'a>(
                     }
                     if selects(&field, &["totalCount"]) {
                         let counts = sql::count_children(
-                            &ctx.db,
+                            &ctx.reader,
                             model,
                             entity,
                             *r,

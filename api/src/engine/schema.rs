@@ -22,6 +22,7 @@ use crate::engine::prefetch::{Prefetched, prefetch};
 use crate::engine::sql::{self, ListSpec, Page, Row};
 use crate::engine::value::{encode_cursor, key_text, to_sql};
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Access;
 
 /// Query limits, checked before any SQL runs.
 #[derive(Clone, Copy, Debug)]
@@ -50,6 +51,8 @@ impl Default for Limits {
 /// What every resolver of one request shares.
 pub struct RequestContext {
     pub db: DatabaseConnection,
+    /// The connection with the caller's access: every read goes through it.
+    pub reader: sql::Reader,
     pub loader: RequestLoaders,
     pub prefetched: Prefetched,
     /// Who writes, for the audit columns.
@@ -57,13 +60,18 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn new(db: DatabaseConnection, model: Arc<Model>) -> Self {
-        let loader = RequestLoaders::new(EngineLoader {
+    pub fn new(db: DatabaseConnection, model: Arc<Model>, access: Arc<Access>) -> Self {
+        let reader = sql::Reader {
             db: db.clone(),
+            access,
+        };
+        let loader = RequestLoaders::new(EngineLoader {
+            reader: reader.clone(),
             model,
         });
         Self {
             db,
+            reader,
             loader,
             prefetched: Prefetched::default(),
             writer: crate::engine::write::Writer::default(),
@@ -110,7 +118,7 @@ impl Connection {
         self.page
             .get_or_init(|| async {
                 match &self.source {
-                    Source::Root => sql::fetch_page(&ctx.db, model, self.entity, &self.spec)
+                    Source::Root => sql::fetch_page(&ctx.reader, model, self.entity, &self.spec)
                         .await
                         .map(Arc::new),
                     Source::Relation {
@@ -140,7 +148,7 @@ impl Connection {
         match &self.source {
             Source::Root => {
                 sql::count(
-                    &ctx.db,
+                    &ctx.reader,
                     model,
                     self.entity,
                     self.spec.filter.as_ref(),
@@ -441,6 +449,7 @@ fn filter_inputs(model: &Model) -> Vec<InputObject> {
 pub fn build(
     model: Arc<Model>,
     domain: &erd::Domain,
+    policy: &Arc<crate::policy::Policy>,
     hooks: Arc<crate::engine::write::Hooks>,
     limits: Limits,
 ) -> Result<Schema, SchemaError> {
@@ -595,6 +604,7 @@ pub fn build(
                         move |ctx| {
                             let m = m.clone();
                             FieldFuture::new(async move {
+                                request(&ctx)?.reader.access.check_read(&m, target_index)?;
                                 let node = parent::<Node>(&ctx)?;
                                 let owner_pk = m.entities[index]
                                     .single_pk()
@@ -647,6 +657,7 @@ pub fn build(
                     move |ctx| {
                         let m = m.clone();
                         FieldFuture::new(async move {
+                            request(&ctx)?.reader.access.check_read(&m, index)?;
                             let spec = list_spec(&m, index, &ctx, &limits)?;
                             let conn = connection(index, Source::Root, spec);
                             // Fetch the page now, and below it every selected
@@ -702,6 +713,7 @@ pub fn build(
         Object::new("Mutation"),
         builder,
     );
+    let (mutation, builder) = crate::policy::login::register(&model, policy, mutation, builder);
     builder.register(query).register(mutation).finish()
 }
 
@@ -798,6 +810,7 @@ async fn one_by_column<'a>(
     column: usize,
     value: GqlValue,
 ) -> async_graphql::Result<Option<FieldValue<'a>>> {
+    request(ctx)?.reader.access.check_read(model, entity)?;
     let projection = Arc::new(node_projection(
         model,
         entity,
@@ -825,6 +838,7 @@ async fn get_by_key<'a>(
     entity: usize,
     limits: &Limits,
 ) -> async_graphql::Result<Option<FieldValue<'a>>> {
+    request(ctx)?.reader.access.check_read(model, entity)?;
     let info = &model.entities[entity];
     let projection = node_projection(model, entity, ctx.ctx.field().selection_set(), &[]);
     let mut cond = Condition::all();
@@ -847,7 +861,7 @@ async fn get_by_key<'a>(
         );
     }
     let request = request(ctx)?;
-    let rows = sql::fetch_where(&request.db, model, entity, cond, &projection).await?;
+    let rows = sql::fetch_where(&request.reader, model, entity, cond, &projection).await?;
     prefetch(
         request,
         model,

@@ -26,6 +26,7 @@ use crate::engine::model::{Model, RelKind};
 use crate::engine::pagination::{OrderTerm, Window, keyset_condition, sql_terms};
 use crate::engine::value::{key_text, read, to_sql};
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Access;
 
 /// The alias of the main table in every statement.
 const T: &str = "t0";
@@ -34,6 +35,14 @@ const PARENT: &str = "__parent";
 const PARENT_ROW: &str = "__p";
 const RANK: &str = "__rank";
 const COUNT: &str = "__count";
+
+/// What reads need: the connection and the caller's access, whose row
+/// scope every statement carries.
+#[derive(Clone)]
+pub struct Reader {
+    pub db: DatabaseConnection,
+    pub access: Arc<Access>,
+}
 
 /// A row of an entity. Columns not selected (or secret) stay null.
 #[derive(Debug)]
@@ -107,16 +116,18 @@ pub fn visible(model: &Model, entity: usize, alias: &str, include_deleted: bool)
 
 fn filter_condition(
     model: &Model,
-    db: &DatabaseConnection,
+    reader: &Reader,
     entity: usize,
     filter: Option<&GqlValue>,
     include_deleted: bool,
 ) -> ApiResult<Condition> {
-    let visibility = visible(model, entity, T, include_deleted);
+    let visibility =
+        visible(model, entity, T, include_deleted).add(reader.access.read_scope(model, entity, T));
     match filter {
         Some(f) => Ok(visibility.add(condition(
             model,
-            db.get_database_backend(),
+            reader.db.get_database_backend(),
+            &reader.access,
             entity,
             T,
             f,
@@ -172,11 +183,13 @@ fn into_page(mut rows: Vec<Arc<Row>>, window: &Window) -> Page {
 
 /// A root list page.
 pub async fn fetch_page(
-    db: &DatabaseConnection,
+    reader: &Reader,
     model: &Model,
     entity: usize,
     spec: &ListSpec,
 ) -> ApiResult<Page> {
+    let db = &reader.db;
+    reader.access.prepare(db, model).await?;
     let info = &model.entities[entity];
     let terms = sql_terms(&spec.terms, &spec.window);
     let mut select = Query::select();
@@ -185,7 +198,7 @@ pub async fn fetch_page(
         .from_as(Alias::new(&info.table), Alias::new(T))
         .cond_where(filter_condition(
             model,
-            db,
+            reader,
             entity,
             spec.filter.as_ref(),
             spec.include_deleted,
@@ -215,12 +228,14 @@ pub async fn fetch_page(
 
 /// The rows matching a filter, without paging.
 pub async fn count(
-    db: &DatabaseConnection,
+    reader: &Reader,
     model: &Model,
     entity: usize,
     filter: Option<&GqlValue>,
     include_deleted: bool,
 ) -> ApiResult<u64> {
+    let db = &reader.db;
+    reader.access.prepare(db, model).await?;
     let info = &model.entities[entity];
     let mut select = Query::select();
     select
@@ -228,7 +243,7 @@ pub async fn count(
         .from_as(Alias::new(&info.table), Alias::new(T))
         .cond_where(filter_condition(
             model,
-            db,
+            reader,
             entity,
             filter,
             include_deleted,
@@ -244,13 +259,15 @@ pub async fn count(
 /// Rows whose `column` is one of `values`, grouped by that value's key
 /// text. Serves get-by-id, belongs-to and has-one.
 pub async fn fetch_by_column(
-    db: &DatabaseConnection,
+    reader: &Reader,
     model: &Model,
     entity: usize,
     column: usize,
     values: &[GqlValue],
     projection: &[usize],
 ) -> ApiResult<HashMap<String, Vec<Arc<Row>>>> {
+    let db = &reader.db;
+    reader.access.prepare(db, model).await?;
     let info = &model.entities[entity];
     let col = &info.columns[column];
     let params = values
@@ -265,7 +282,8 @@ pub async fn fetch_by_column(
     select_columns(model, entity, &projection, &mut select);
     select
         .from_as(Alias::new(&info.table), Alias::new(T))
-        .and_where(Expr::col((Alias::new(T), Alias::new(&col.name))).is_in(params));
+        .and_where(Expr::col((Alias::new(T), Alias::new(&col.name))).is_in(params))
+        .cond_where(reader.access.read_scope(model, entity, T));
     let pk_terms: Vec<OrderTerm> = info
         .pk
         .iter()
@@ -294,18 +312,21 @@ pub async fn fetch_by_column(
 
 /// Rows matching `cond` on the main table alias (composite keys).
 pub async fn fetch_where(
-    db: &DatabaseConnection,
+    reader: &Reader,
     model: &Model,
     entity: usize,
     cond: Condition,
     projection: &[usize],
 ) -> ApiResult<Vec<Arc<Row>>> {
+    let db = &reader.db;
+    reader.access.prepare(db, model).await?;
     let info = &model.entities[entity];
     let mut select = Query::select();
     select_columns(model, entity, projection, &mut select);
     select
         .from_as(Alias::new(&info.table), Alias::new(T))
         .cond_where(cond)
+        .cond_where(reader.access.read_scope(model, entity, T))
         .limit(2);
     db.query_all(&select)
         .await?
@@ -366,13 +387,15 @@ fn parent_params(
 
 /// One page of a relation for each parent, in one statement.
 pub async fn fetch_children(
-    db: &DatabaseConnection,
+    reader: &Reader,
     model: &Model,
     owner: usize,
     relation: usize,
     parents: &[GqlValue],
     spec: &ListSpec,
 ) -> ApiResult<HashMap<String, Page>> {
+    let db = &reader.db;
+    reader.access.prepare(db, model).await?;
     let lateral = db.get_database_backend() == DbBackend::Postgres;
     let owner_info = &model.entities[owner];
     let owner_pk = owner_info
@@ -415,7 +438,7 @@ pub async fn fetch_children(
     inner
         .cond_where(filter_condition(
             model,
-            db,
+            reader,
             target,
             spec.filter.as_ref(),
             spec.include_deleted,
@@ -468,7 +491,7 @@ pub async fn fetch_children(
 /// The number of matching related rows for each parent, in one grouped
 /// statement.
 pub async fn count_children(
-    db: &DatabaseConnection,
+    reader: &Reader,
     model: &Model,
     owner: usize,
     relation: usize,
@@ -476,6 +499,8 @@ pub async fn count_children(
     filter: Option<&GqlValue>,
     include_deleted: bool,
 ) -> ApiResult<HashMap<String, u64>> {
+    let db = &reader.db;
+    reader.access.prepare(db, model).await?;
     let mut select = Query::select();
     let (target, parent) = relation_source(model, owner, relation, &mut select)?;
     select
@@ -484,7 +509,7 @@ pub async fn count_children(
         .and_where(parent.clone().is_in(parent_params(model, owner, parents)?))
         .cond_where(filter_condition(
             model,
-            db,
+            reader,
             target,
             filter,
             include_deleted,

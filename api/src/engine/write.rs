@@ -11,7 +11,7 @@ use async_graphql::{Name, Value as GqlValue};
 use chrono::{SubsecRound, Utc};
 use erd::ColumnType;
 use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr, Value as SqlValue,
+    Alias, Condition, Expr, ExprTrait, OnConflict, Query, SimpleExpr, Value as SqlValue,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, SqlErr, TransactionTrait};
 
@@ -122,6 +122,8 @@ pub struct Writer {
 /// What a write needs besides its items.
 pub struct WriteContext<'a> {
     pub model: &'a Model,
+    /// The caller's access: its row scope bounds every write.
+    pub access: &'a crate::policy::Access,
     pub hooks: &'a Hooks,
     pub writer: &'a Writer,
     pub max_batch: usize,
@@ -186,6 +188,7 @@ fn parse_values(
                 format!("`{name}` is set by the server"),
             ));
         }
+        ctx.access.check_column(ctx.model, entity, column, &field)?;
         let c = &info.columns[column];
         let sql = if matches!(value, GqlValue::Null) {
             if !c.nullable {
@@ -356,11 +359,17 @@ async fn check_references(
                 .collect()
         };
         let pk_name = &target.columns[target_pk].name;
+        // Only rows in the caller's scope count: a key of another
+        // tenant's row points nowhere, as far as this caller can tell.
         let mut select = Query::select();
         select
             .column(Alias::new(pk_name))
             .from(Alias::new(&target.table))
-            .and_where(column_expr(pk_name).is_in(distinct));
+            .and_where(column_expr(pk_name).is_in(distinct))
+            .cond_where(
+                ctx.access
+                    .row_scope(ctx.model, relation.target, &target.table),
+            );
         let found: HashSet<String> = tx
             .query_all(&select)
             .await?
@@ -482,6 +491,140 @@ fn returned_key(
         .collect()
 }
 
+/// Any of the rows with these keys, by their key condition.
+fn any_key(
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    keys: &[(&str, &[GqlValue])],
+) -> ApiResult<sea_orm::sea_query::Condition> {
+    let mut any = sea_orm::sea_query::Condition::any();
+    for (path, key) in keys {
+        any = any.add(key_condition(ctx, entity, key, path)?);
+    }
+    Ok(any)
+}
+
+/// The key texts of the rows of `entity` matching `cond`.
+async fn keys_where(
+    tx: &DatabaseTransaction,
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    cond: sea_orm::sea_query::Condition,
+) -> ApiResult<HashSet<String>> {
+    let info = &ctx.model.entities[entity];
+    let mut select = Query::select();
+    select
+        .columns(info.pk.iter().map(|&c| Alias::new(&info.columns[c].name)))
+        .from(Alias::new(&info.table))
+        .cond_where(cond);
+    tx.query_all(&select)
+        .await?
+        .iter()
+        .map(|r| {
+            returned_key(ctx, entity, r)
+                .map(|k| k.iter().map(key_text).collect::<Vec<_>>().join("|"))
+        })
+        .collect()
+}
+
+fn joined_key(key: &[GqlValue]) -> String {
+    key.iter().map(key_text).collect::<Vec<_>>().join("|")
+}
+
+/// Refuses to write rows whose policy freezes them (org units of a
+/// read-only data source), before the write.
+async fn refuse_frozen(
+    tx: &DatabaseTransaction,
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    items: &[Item],
+) -> ApiResult<()> {
+    let info = &ctx.model.entities[entity];
+    let keys: Vec<(&str, &[GqlValue])> = items
+        .iter()
+        .filter(|i| !i.key.is_empty())
+        .map(|i| (i.path.as_str(), i.key.as_slice()))
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let Some(frozen) = ctx.access.frozen(ctx.model, entity, &info.table) else {
+        return Ok(());
+    };
+    let found = keys_where(
+        tx,
+        ctx,
+        entity,
+        Condition::all()
+            .add(any_key(ctx, entity, &keys)?)
+            .add(frozen),
+    )
+    .await?;
+    match keys.iter().find(|(_, k)| found.contains(&joined_key(k))) {
+        Some((path, _)) => Err(ApiError::Forbidden(format!(
+            "{path}: this {} belongs to a read-only data source",
+            info.name
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// After a write, inside its transaction: every written row must be in
+/// the caller's scope (its tenant, its org units) and not frozen; else the
+/// whole write is rolled back.
+async fn check_written(
+    tx: &DatabaseTransaction,
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    written: &[(String, Vec<GqlValue>)],
+    creating: bool,
+) -> ApiResult<()> {
+    if written.is_empty() {
+        return Ok(());
+    }
+    let info = &ctx.model.entities[entity];
+    let keys: Vec<(&str, &[GqlValue])> = written
+        .iter()
+        .map(|(p, k)| (p.as_str(), k.as_slice()))
+        .collect();
+    let scope = ctx
+        .access
+        .write_scope(ctx.model, entity, &info.table, creating);
+    let inside = keys_where(
+        tx,
+        ctx,
+        entity,
+        Condition::all()
+            .add(any_key(ctx, entity, &keys)?)
+            .add(scope),
+    )
+    .await?;
+    if let Some((path, _)) = keys.iter().find(|(_, k)| !inside.contains(&joined_key(k))) {
+        return Err(ApiError::Forbidden(format!(
+            "{path}: the {} would be outside what your token may reach (its tenant, org units or level)",
+            info.name
+        )));
+    }
+    if let Some(frozen) = ctx.access.frozen(ctx.model, entity, &info.table) {
+        let found = keys_where(
+            tx,
+            ctx,
+            entity,
+            Condition::all()
+                .add(any_key(ctx, entity, &keys)?)
+                .add(frozen),
+        )
+        .await?;
+        if let Some((path, _)) = keys.iter().find(|(_, k)| found.contains(&joined_key(k))) {
+            return Err(ApiError::Forbidden(format!(
+                "{path}: this {} belongs to a read-only data source",
+                info.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn check_batch(ctx: &WriteContext<'_>, items: &[Item]) -> ApiResult<()> {
     if items.len() > ctx.max_batch {
         return Err(ApiError::bad_input(format!(
@@ -544,6 +687,7 @@ pub async fn insert(
         }
         rows.push((item.path.clone(), values));
     }
+    ctx.access.prepare(db, ctx.model).await?;
     let tx = db.begin().await?;
     check_references(&tx, ctx, entity, &rows).await?;
     let mut keys = Vec::with_capacity(rows.len());
@@ -580,6 +724,8 @@ pub async fn insert(
                 on_conflict.do_nothing();
             } else {
                 on_conflict.update_columns(updates);
+                // Another tenant's row with this key is never updated.
+                on_conflict.action_cond_where(ctx.access.row_scope(ctx.model, entity, &info.table));
             }
             insert.on_conflict(on_conflict);
         }
@@ -598,10 +744,15 @@ pub async fn insert(
                 for (c, v) in values.iter().filter(|(c, _)| key_cols.contains(c)) {
                     select.and_where(column_expr(&info.columns[*c].name).eq(v.clone()));
                 }
+                select.cond_where(ctx.access.row_scope(ctx.model, entity, &info.table));
+                // Out of the caller's scope, the key is simply taken.
                 let row = tx
                     .query_one(&select)
                     .await?
-                    .ok_or_else(|| ApiError::internal("upsert returned nothing"))?;
+                    .ok_or_else(|| ApiError::Conflict {
+                        message: format!("{path}: the key is taken by another {}", info.name),
+                        field: None,
+                    })?;
                 returned_key(ctx, entity, &row)?
             }
             Err(error) => return Err(constraint_error(ctx.model, entity, &path, error)),
@@ -609,6 +760,12 @@ pub async fn insert(
         run_hooks(&tx, ctx, entity, op, &returned, &item.input).await?;
         keys.push(returned);
     }
+    let written: Vec<(String, Vec<GqlValue>)> = items
+        .iter()
+        .map(|i| i.path.clone())
+        .zip(keys.iter().cloned())
+        .collect();
+    check_written(&tx, ctx, entity, &written, op == Op::Create).await?;
     tx.commit().await?;
     Ok(keys)
 }
@@ -630,12 +787,19 @@ pub async fn update(
             parse_values(ctx, entity, item, Op::Update)?,
         ));
     }
+    ctx.access.prepare(db, ctx.model).await?;
     let tx = db.begin().await?;
     check_references(&tx, ctx, entity, &rows).await?;
+    refuse_frozen(&tx, ctx, entity, &items).await?;
     for ((path, values), item) in rows.into_iter().zip(&items) {
-        let mut cond = key_condition(ctx, entity, &item.key, &path)?.add(
-            crate::engine::sql::visible(ctx.model, entity, &info.table, false),
-        );
+        let mut cond = key_condition(ctx, entity, &item.key, &path)?
+            .add(crate::engine::sql::visible(
+                ctx.model,
+                entity,
+                &info.table,
+                false,
+            ))
+            .add(ctx.access.row_scope(ctx.model, entity, &info.table));
         let updated_at = info
             .columns
             .iter()
@@ -663,6 +827,11 @@ pub async fn update(
         }
         run_hooks(&tx, ctx, entity, Op::Update, &item.key, &item.input).await?;
     }
+    let written: Vec<(String, Vec<GqlValue>)> = items
+        .iter()
+        .map(|i| (i.path.clone(), i.key.clone()))
+        .collect();
+    check_written(&tx, ctx, entity, &written, false).await?;
     tx.commit().await?;
     Ok(items.into_iter().map(|i| i.key).collect())
 }
@@ -681,12 +850,14 @@ async fn missing_or_stale(
         .expr(Expr::val(1))
         .from(Alias::new(&info.table))
         .cond_where(
-            key_condition(ctx, entity, &item.key, path)?.add(crate::engine::sql::visible(
-                ctx.model,
-                entity,
-                &info.table,
-                false,
-            )),
+            key_condition(ctx, entity, &item.key, path)?
+                .add(crate::engine::sql::visible(
+                    ctx.model,
+                    entity,
+                    &info.table,
+                    false,
+                ))
+                .add(ctx.access.row_scope(ctx.model, entity, &info.table)),
         );
     let exists = tx.query_one(&select).await?.is_some();
     Ok(if exists && item.expected_updated_at.is_some() {
@@ -713,10 +884,16 @@ pub async fn delete(
 ) -> ApiResult<Vec<Vec<GqlValue>>> {
     check_batch(ctx, &items)?;
     let info = &ctx.model.entities[entity];
+    ctx.access.prepare(db, ctx.model).await?;
     let tx = db.begin().await?;
     for item in &items {
         let path = &item.path;
-        let key = key_condition(ctx, entity, &item.key, path)?;
+        let key = key_condition(ctx, entity, &item.key, path)?.add(ctx.access.row_scope(
+            ctx.model,
+            entity,
+            &info.table,
+        ));
+        refuse_frozen(&tx, ctx, entity, std::slice::from_ref(item)).await?;
         let returning =
             Query::returning().columns(info.pk.iter().map(|&c| Alias::new(&info.columns[c].name)));
         let result = match (info.soft_delete, op) {

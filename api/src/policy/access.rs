@@ -60,9 +60,15 @@ fn claim_value(model: &Model, key: &KeyRef, claim: &str) -> Option<SqlValue> {
 
 impl Access {
     /// The access of `principal` under `policy`.
-    pub fn new(policy: Arc<Policy>, model: &Model, principal: Principal, backend: DbBackend) -> Self {
+    pub fn new(
+        policy: Arc<Policy>,
+        model: &Model,
+        principal: Principal,
+        backend: DbBackend,
+    ) -> Self {
         let mut permissions: HashSet<String> = policy.anonymous.iter().cloned().collect();
-        let (mut all_tenants, mut whole_pyramid, mut all_rows, mut level) = (false, false, false, 0);
+        let (mut all_tenants, mut whole_pyramid, mut all_rows, mut level) =
+            (false, false, false, 0);
         if !principal.anonymous {
             permissions.extend(policy.authenticated.iter().cloned());
             for name in &principal.roles {
@@ -121,7 +127,9 @@ impl Access {
         match rule {
             Rule::Anyone => true,
             Rule::Authenticated => !self.principal.anonymous,
-            Rule::AnyOf(perms) => perms.iter().any(|p| self.has_permission(p)),
+            Rule::AnyOf(perms) => {
+                self.permissions.contains("*") || perms.iter().any(|p| self.has_permission(p))
+            }
         }
     }
 
@@ -130,11 +138,13 @@ impl Access {
     }
 
     pub fn can_read(&self, entity: usize) -> bool {
-        self.entity_policy(entity).is_some_and(|p| self.allows(&p.read))
+        self.entity_policy(entity)
+            .is_some_and(|p| self.allows(&p.read))
     }
 
     pub fn can_write(&self, entity: usize) -> bool {
-        self.entity_policy(entity).is_some_and(|p| self.allows(&p.write))
+        self.entity_policy(entity)
+            .is_some_and(|p| self.allows(&p.write))
     }
 
     fn refusal(&self, model: &Model, entity: usize, verb: &str, rule: Option<&Rule>) -> ApiError {
@@ -158,7 +168,12 @@ impl Access {
         if self.can_read(entity) {
             return Ok(());
         }
-        Err(self.refusal(model, entity, "reading", self.entity_policy(entity).map(|p| &p.read)))
+        Err(self.refusal(
+            model,
+            entity,
+            "reading",
+            self.entity_policy(entity).map(|p| &p.read),
+        ))
     }
 
     /// FORBIDDEN unless the caller may write `entity`.
@@ -166,12 +181,26 @@ impl Access {
         if self.can_write(entity) {
             return Ok(());
         }
-        Err(self.refusal(model, entity, "writing", self.entity_policy(entity).map(|p| &p.write)))
+        Err(self.refusal(
+            model,
+            entity,
+            "writing",
+            self.entity_policy(entity).map(|p| &p.write),
+        ))
     }
 
     /// FORBIDDEN when `column` needs a permission the caller lacks.
-    pub fn check_column(&self, model: &Model, entity: usize, column: usize, field: &str) -> ApiResult<()> {
-        let Some(perms) = self.entity_policy(entity).and_then(|p| p.columns.get(&column)) else {
+    pub fn check_column(
+        &self,
+        model: &Model,
+        entity: usize,
+        column: usize,
+        field: &str,
+    ) -> ApiResult<()> {
+        let Some(perms) = self
+            .entity_policy(entity)
+            .and_then(|p| p.columns.get(&column))
+        else {
             return Ok(());
         };
         if perms.iter().any(|p| self.has_permission(p)) {
@@ -194,7 +223,8 @@ impl Access {
         };
         self.roots
             .get_or_try_init(|| async {
-                let (Some(subject), Some(subject_key)) = (&self.subject, &self.policy.subject) else {
+                let (Some(subject), Some(subject_key)) = (&self.subject, &self.policy.subject)
+                else {
                     return Ok(Vec::new());
                 };
                 let info = &model.entities[subtree.entity];
@@ -237,12 +267,41 @@ impl Access {
     /// The rows of `entity` the caller's tenant, org units and level reach,
     /// whatever its permissions: what writes and references may touch.
     pub fn row_scope(&self, model: &Model, entity: usize, alias: &str) -> Condition {
+        self.scope(model, entity, alias, false)
+    }
+
+    /// The scope a written row must be in. A row being created whose
+    /// tenant is reached through a many-to-many or reverse relation has no
+    /// tenant yet (its links come later): it is visible to no tenant, so
+    /// only the rest of the scope is checked.
+    pub fn write_scope(
+        &self,
+        model: &Model,
+        entity: usize,
+        alias: &str,
+        creating: bool,
+    ) -> Condition {
+        self.scope(model, entity, alias, creating)
+    }
+
+    fn scope(&self, model: &Model, entity: usize, alias: &str, creating: bool) -> Condition {
         let Some(policy) = self.entity_policy(entity) else {
             return never();
         };
         let mut all = Condition::all();
+        let unanchored = |path: &RelPath| {
+            !matches!(path.steps.first(), None | Some(Step::Forward { .. }))
+                || path.steps.first().is_some_and(|s| match s {
+                    Step::Forward { entity, relation } => !matches!(
+                        model.entities[*entity].relations[*relation].kind,
+                        RelKind::BelongsTo { .. }
+                    ),
+                    Step::Reverse { .. } => true,
+                })
+        };
         if let Some(path) = &policy.tenant
             && !self.all_tenants
+            && !(creating && unanchored(path))
         {
             let (Some(key), Some(value)) = (&self.policy.tenant, &self.tenant) else {
                 return never();
@@ -266,7 +325,8 @@ impl Access {
                 // `prepare` was not awaited: refuse rather than leak.
                 None => return never(),
                 Some(roots) if !roots.is_empty() && !exempt => {
-                    let path_name = &model.entities[subtree.entity].columns[subtree.path_column].name;
+                    let path_name =
+                        &model.entities[subtree.entity].columns[subtree.path_column].name;
                     let backend = self.backend;
                     let under = move |a: &str| {
                         let mut any = Condition::any();
@@ -282,7 +342,8 @@ impl Access {
                         }
                         any
                     };
-                    all = all.add(self.reach(model, entity, alias, path, &Terminal::Cond(&under), 0));
+                    all =
+                        all.add(self.reach(model, entity, alias, path, &Terminal::Cond(&under), 0));
                 }
                 Some(_) => {}
             }
@@ -336,6 +397,27 @@ impl Access {
         all
     }
 
+    /// `alias` (a row of `entity`) reaches, through `path`, the row whose
+    /// `column` is `value`.
+    pub fn reaches(
+        &self,
+        model: &Model,
+        entity: usize,
+        alias: &str,
+        path: &RelPath,
+        column: usize,
+        value: &SqlValue,
+    ) -> Condition {
+        self.reach(
+            model,
+            entity,
+            alias,
+            path,
+            &Terminal::Key { column, value },
+            0,
+        )
+    }
+
     /// The rows of `entity` that must not be written (a read-only data
     /// source's org units), or `None` when the entity has no such rule.
     pub fn frozen(&self, model: &Model, entity: usize, alias: &str) -> Option<Condition> {
@@ -375,7 +457,9 @@ impl Access {
         };
         // The key column compared directly when the last step lands on it.
         let direct_key = |target: usize| match term {
-            Terminal::Key { column, value } if last && Some(*column) == model.entities[target].single_pk() => {
+            Terminal::Key { column, value }
+                if last && Some(*column) == model.entities[target].single_pk() =>
+            {
                 Some(*value)
             }
             _ => None,
@@ -388,17 +472,31 @@ impl Access {
                         let fk = col(alias, &info.columns[*column].name);
                         match (direct_key(rel.target), pk_name(rel.target)) {
                             (Some(v), _) => Some(fk.eq(v.clone())),
-                            (None, Some(pk)) => Some(fk.in_subquery(self.subquery(model, rel.target, &sub, &pk, path, term, from))),
+                            (None, Some(pk)) => Some(fk.in_subquery(
+                                self.subquery(model, rel.target, &sub, &pk, path, term, from),
+                            )),
                             (None, None) => None,
                         }
                     }
                     RelKind::HasMany { column } | RelKind::HasOne { column } => {
                         let target_col = model.entities[rel.target].columns[*column].name.clone();
                         pk_name(entity).map(|pk| {
-                            col(alias, &pk).in_subquery(self.subquery(model, rel.target, &sub, &target_col, path, term, from))
+                            col(alias, &pk).in_subquery(self.subquery(
+                                model,
+                                rel.target,
+                                &sub,
+                                &target_col,
+                                path,
+                                term,
+                                from,
+                            ))
                         })
                     }
-                    RelKind::ManyToMany { junction, from: j_from, to: j_to } => {
+                    RelKind::ManyToMany {
+                        junction,
+                        from: j_from,
+                        to: j_to,
+                    } => {
                         let j = format!("__j{}", from + 1);
                         let mut select = Query::select();
                         select
@@ -410,7 +508,9 @@ impl Access {
                                 select.and_where(col(&j, j_to).eq(v.clone()));
                             }
                             (None, Some(pk)) => {
-                                select.and_where(col(&j, j_to).in_subquery(self.subquery(model, rel.target, &sub, &pk, path, term, from)));
+                                select.and_where(col(&j, j_to).in_subquery(
+                                    self.subquery(model, rel.target, &sub, &pk, path, term, from),
+                                ));
                             }
                             (None, None) => return never(),
                         }
@@ -424,13 +524,25 @@ impl Access {
                 match &rel.kind {
                     RelKind::BelongsTo { column } => {
                         let fk = owner_info.columns[*column].name.clone();
-                        pk_name(entity).map(|pk| col(alias, &pk).in_subquery(self.subquery(model, *owner, &sub, &fk, path, term, from)))
+                        pk_name(entity).map(|pk| {
+                            col(alias, &pk).in_subquery(
+                                self.subquery(model, *owner, &sub, &fk, path, term, from),
+                            )
+                        })
                     }
                     RelKind::HasMany { column } | RelKind::HasOne { column } => {
                         let mine = info.columns[*column].name.clone();
-                        pk_name(*owner).map(|pk| col(alias, &mine).in_subquery(self.subquery(model, *owner, &sub, &pk, path, term, from)))
+                        pk_name(*owner).map(|pk| {
+                            col(alias, &mine).in_subquery(
+                                self.subquery(model, *owner, &sub, &pk, path, term, from),
+                            )
+                        })
                     }
-                    RelKind::ManyToMany { junction, from: j_from, to: j_to } => {
+                    RelKind::ManyToMany {
+                        junction,
+                        from: j_from,
+                        to: j_to,
+                    } => {
                         let j = format!("__j{}", from + 1);
                         match (pk_name(*owner), pk_name(entity)) {
                             (Some(owner_pk), Some(pk)) => {
@@ -438,7 +550,9 @@ impl Access {
                                 select
                                     .column((Alias::new(&j), Alias::new(j_to)))
                                     .from_as(Alias::new(junction), Alias::new(&j))
-                                    .and_where(col(&j, j_from).in_subquery(self.subquery(model, *owner, &sub, &owner_pk, path, term, from)));
+                                    .and_where(col(&j, j_from).in_subquery(self.subquery(
+                                        model, *owner, &sub, &owner_pk, path, term, from,
+                                    )));
                                 Some(col(alias, &pk).in_subquery(select))
                             }
                             _ => None,

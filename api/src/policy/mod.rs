@@ -35,6 +35,7 @@
 //! every statement of the engine carries.
 
 mod access;
+pub mod login;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -266,11 +267,23 @@ impl Policy {
     pub fn parse(model: &Model, text: &str) -> Result<Self, String> {
         let file = format!("api/policies/{}.toml", model.domain);
         let spec: Spec = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
-        Resolver {
-            model,
-            file: &file,
+        Resolver { model, file: &file }.policy(spec)
+    }
+
+    /// A policy that grants nothing.
+    pub fn empty(domain: &str) -> Self {
+        Self {
+            domain: domain.to_string(),
+            tenant: None,
+            subject: None,
+            roles: BTreeMap::new(),
+            anonymous: HashSet::new(),
+            authenticated: HashSet::new(),
+            subtree: None,
+            entities: Vec::new(),
+            permissions: HashSet::new(),
+            login: None,
         }
-        .policy(spec)
     }
 
     pub fn entity(&self, entity: usize) -> Option<&EntityPolicy> {
@@ -385,7 +398,13 @@ impl Resolver<'_> {
                     current = info.relations[*r].target;
                 }
                 Some(Member::Column(c)) if column_end && i == last => {
-                    return Ok((RelPath { steps, end: current }, Some(*c)));
+                    return Ok((
+                        RelPath {
+                            steps,
+                            end: current,
+                        },
+                        Some(*c),
+                    ));
                 }
                 _ => {
                     return Err(self.err(format!(
@@ -395,7 +414,13 @@ impl Resolver<'_> {
                 }
             }
         }
-        Ok((RelPath { steps, end: current }, None))
+        Ok((
+            RelPath {
+                steps,
+                end: current,
+            },
+            None,
+        ))
     }
 
     /// A path that must end at `end`.
@@ -490,7 +515,9 @@ impl Resolver<'_> {
                 }
                 (None, false, None) => None,
                 (Some(_), true, _) => {
-                    return Err(self.err(format!("{name}: `tenant` and `shared` exclude each other")));
+                    return Err(
+                        self.err(format!("{name}: `tenant` and `shared` exclude each other"))
+                    );
                 }
                 (Some(_), false, None) => {
                     return Err(self.err(format!("{name}: `tenant` needs a [tenant] section")));
@@ -529,7 +556,11 @@ impl Resolver<'_> {
                 }
                 None => None,
             };
-            let level = e.level.as_deref().map(|c| self.column(index, c)).transpose()?;
+            let level = e
+                .level
+                .as_deref()
+                .map(|c| self.column(index, c))
+                .transpose()?;
             let mut columns = HashMap::new();
             for (column, perms) in &e.columns {
                 let c = self.column(index, column)?;
@@ -552,7 +583,11 @@ impl Resolver<'_> {
                 columns,
             });
         }
-        let login = spec.login.as_ref().map(|l| self.login(l, &subject, &tenant, &roles)).transpose()?;
+        let login = spec
+            .login
+            .as_ref()
+            .map(|l| self.login(l, &subject, &tenant, &roles))
+            .transpose()?;
         if let Some(name) = specs.keys().next() {
             return Err(self.err(format!("[entities.{name}]: no such entity")));
         }
@@ -581,7 +616,8 @@ impl Resolver<'_> {
         if subject.as_ref().map(|s| s.entity) != Some(entity) {
             return Err(self.err("[login] must name the [subject] entity"));
         }
-        let column = |name: &Option<String>| name.as_deref().map(|c| self.column(entity, c)).transpose();
+        let column =
+            |name: &Option<String>| name.as_deref().map(|c| self.column(entity, c)).transpose();
         let mut flags = Vec::new();
         for (column, role) in &spec.flags {
             if !roles.contains_key(role) {
@@ -634,9 +670,14 @@ mod tests {
         let model = Model::build(&domain).unwrap();
         let missing = Policy::parse(&model, "[roles.a]\npermissions=[\"x\"]\n").unwrap_err();
         assert!(missing.contains("has no policy"), "{missing}");
-        let text = source("gans").unwrap().replace("read = [\"authenticated\"]", "read = [\"nope\"]");
+        let text = source("gans")
+            .unwrap()
+            .replace("read = [\"authenticated\"]", "read = [\"nope\"]");
         let unknown = Policy::parse(&model, &text).unwrap_err();
-        assert!(unknown.contains("`nope` is no role's permission"), "{unknown}");
+        assert!(
+            unknown.contains("`nope` is no role's permission"),
+            "{unknown}"
+        );
     }
 
     #[test]
