@@ -1119,6 +1119,55 @@ async fn borduria(
         serials,
     )
     .await?;
+    // The dispatchers' weekly stand-up, two Fridays at 07:45 Budapest time;
+    // the second one is cancelled.
+    let standup = insert_event(
+        txn,
+        &tenant,
+        &emil,
+        "Dispatch stand-up",
+        When::Weekly {
+            first: at(2026, 11, 27, 6, 45)?,
+            minutes: 15,
+            count: 2,
+            tz: "Europe/Budapest",
+        },
+        &[(&dora, EventInviteStatus::Accepted)],
+        serials,
+    )
+    .await?;
+    insert_event_exception(
+        txn,
+        &standup,
+        at(2026, 12, 4, 6, 45)?,
+        None,
+        at(2026, 11, 28, 9, 0)?,
+        serials,
+    )
+    .await?;
+    // Dial-in for the personal room, and the briefing streamed to the
+    // control rooms.
+    sip_config::ActiveModel {
+        room: Set(personal.id),
+        enable_lobby: Set(false),
+        password: Set("3917460285".into()),
+        sip_id: Set("0798765432".into()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    insert_streaming_target(
+        txn,
+        &briefing,
+        "Control room stream",
+        (
+            "rtmp://stream.borduria.example/live",
+            "https://stream.borduria.example/dispatch-briefing",
+        ),
+        "demo-stream-key-borduria-db",
+        serials,
+    )
+    .await?;
     insert_group(txn, &tenant, "Operations", &[&dora, &emil], serials).await?;
     Ok(())
 }

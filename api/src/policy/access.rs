@@ -289,15 +289,14 @@ impl Access {
             return never();
         };
         let mut all = Condition::all();
-        let unanchored = |path: &RelPath| {
-            !matches!(path.steps.first(), None | Some(Step::Forward { .. }))
-                || path.steps.first().is_some_and(|s| match s {
-                    Step::Forward { entity, relation } => !matches!(
-                        model.entities[*entity].relations[*relation].kind,
-                        RelKind::BelongsTo { .. }
-                    ),
-                    Step::Reverse { .. } => true,
-                })
+        // The first step does not start from a column of the row itself.
+        let unanchored = |path: &RelPath| match path.steps.first() {
+            None => false,
+            Some(Step::Forward { entity, relation }) => !matches!(
+                model.entities[*entity].relations[*relation].kind,
+                RelKind::BelongsTo { .. }
+            ),
+            Some(Step::Reverse { .. }) => true,
         };
         if let Some(path) = &policy.tenant
             && !self.all_tenants
@@ -348,27 +347,24 @@ impl Access {
                 Some(_) => {}
             }
         }
-        if let (Some(path), Some(key)) = (&policy.narrow, &self.policy.subject) {
-            match &self.subject {
-                Some(value) => {
-                    let term = Terminal::Key {
-                        column: key.column,
-                        value,
-                    };
-                    let info = &model.entities[entity];
-                    let mut any_row = Query::select();
-                    any_row
-                        .expr(Expr::val(1))
-                        .from_as(Alias::new(&info.table), Alias::new("__n"))
-                        .cond_where(self.reach(model, entity, "__n", path, &term, 0));
-                    all = all.add(
-                        Condition::any()
-                            .add(Expr::exists(any_row).not())
-                            .add(self.reach(model, entity, alias, path, &term, 0)),
-                    );
-                }
-                None => {}
-            }
+        if let (Some(path), Some(key), Some(value)) =
+            (&policy.narrow, &self.policy.subject, &self.subject)
+        {
+            let term = Terminal::Key {
+                column: key.column,
+                value,
+            };
+            let info = &model.entities[entity];
+            let mut any_row = Query::select();
+            any_row
+                .expr(Expr::val(1))
+                .from_as(Alias::new(&info.table), Alias::new("__n"))
+                .cond_where(self.reach(model, entity, "__n", path, &term, 0));
+            all = all.add(
+                Condition::any()
+                    .add(Expr::exists(any_row).not())
+                    .add(self.reach(model, entity, alias, path, &term, 0)),
+            );
         }
         if !policy.owner.is_empty() && !self.all_rows {
             let (Some(key), Some(value)) = (&self.policy.subject, &self.subject) else {

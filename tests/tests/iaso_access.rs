@@ -1,0 +1,411 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Iaso's access rules on the demo data, through HTTP: a profile's org
+//! units restrict what its user sees, `iaso_org_units_read` alone is
+//! read-only, a read-only data source refuses writes, secrets cannot be
+//! filtered on, and `login` checks passwords and locks out repeated
+//! failures.
+
+use gateway::demo::DEMO_PASSWORD;
+use gateway_tests::{Backend, TestApp, on_both_backends, token};
+use serde_json::{Value, json};
+
+async fn login(app: &TestApp, domain: &str, username: &str, password: &str) -> Value {
+    app.graphql_as(
+        domain,
+        None,
+        "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token subject tenant roles expiresIn } }",
+        json!({ "u": username, "p": password }),
+    )
+    .await
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+async fn data_as(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
+    let body = app.graphql_as("iaso", Some(token), query, vars).await;
+    assert!(body.get("errors").is_none(), "{query}: {body}");
+    body["data"].clone()
+}
+
+/// The ids of the org units (or instances) a query lists.
+fn ids(data: &Value, list: &str) -> Vec<i64> {
+    let mut ids: Vec<i64> = data[list]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+async fn profile_org_units_restrict_the_pyramid(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["iaso"]).await else {
+        return;
+    };
+    let body = login(&app, "iaso", "avalon.agent", DEMO_PASSWORD).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let agent = body["data"]["login"]["token"].as_str().unwrap().to_string();
+    assert_eq!(body["data"]["login"]["tenant"], "1");
+    assert_eq!(body["data"]["login"]["roles"], json!(["agent"]));
+    let agent_id = body["data"]["login"]["subject"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The agent's root, as the operator sees it.
+    let root = app
+        .data(
+            "iaso",
+            "query($u: String!) { users(filter: { username: { eq: $u } }) { nodes { id } } }",
+            json!({ "u": "avalon.agent" }),
+        )
+        .await;
+    assert_eq!(root["users"]["nodes"][0]["id"].to_string(), agent_id);
+    let profile = app
+        .data(
+            "iaso",
+            "query($u: Int!) { profiles(filter: { userId: { eq: $u } }) { nodes { orgUnits { nodes { id path parentId } } } } }",
+            json!({ "u": agent_id.parse::<i64>().unwrap() }),
+        )
+        .await;
+    let region = profile["profiles"]["nodes"][0]["orgUnits"]["nodes"][0].clone();
+    let path = region["path"].as_str().unwrap().to_string();
+    let under = json!({ "or": [ { "path": { "eq": path } }, { "path": { "startsWith": format!("{path}.") } } ] });
+
+    let all_units = app
+        .data(
+            "iaso",
+            "{ orgUnits(first: 10000) { totalCount nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let expected_units = app
+        .data(
+            "iaso",
+            "query($f: OrgUnitFilter) { orgUnits(first: 10000, filter: $f) { totalCount nodes { id } } }",
+            json!({ "f": under }),
+        )
+        .await;
+    let seen = data_as(
+        &app,
+        &agent,
+        "{ orgUnits(first: 10000) { totalCount nodes { id path } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(ids(&seen, "orgUnits"), ids(&expected_units, "orgUnits"));
+    assert_eq!(
+        seen["orgUnits"]["totalCount"],
+        expected_units["orgUnits"]["totalCount"]
+    );
+    assert!(ids(&seen, "orgUnits").len() < ids(&all_units, "orgUnits").len());
+    // Above the root: not there, by id or through the parent relation.
+    let parent = region["parentId"].as_i64().unwrap();
+    let above = data_as(
+        &app,
+        &agent,
+        "query($id: Int!) { orgUnit(id: $id) { id } root: orgUnit(id: $id) { id } }",
+        json!({ "id": parent }),
+    )
+    .await;
+    assert!(above["orgUnit"].is_null(), "{above}");
+    let region_seen = data_as(
+        &app,
+        &agent,
+        "query($id: Int!) { orgUnit(id: $id) { id parent { id } } }",
+        json!({ "id": region["id"] }),
+    )
+    .await;
+    assert_eq!(region_seen["orgUnit"]["id"], region["id"]);
+    assert!(region_seen["orgUnit"]["parent"].is_null(), "{region_seen}");
+
+    // Submissions: only those of the subtree.
+    let inst_filter = json!({ "orgUnit": under });
+    let expected_instances = app
+        .data(
+            "iaso",
+            "query($f: InstanceFilter) { instances(first: 10000, filter: $f) { totalCount nodes { id } } }",
+            json!({ "f": inst_filter }),
+        )
+        .await;
+    let all_instances = app
+        .data(
+            "iaso",
+            "{ instances(first: 10000) { totalCount nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let seen = data_as(
+        &app,
+        &agent,
+        "{ instances(first: 10000) { totalCount nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        ids(&seen, "instances"),
+        ids(&expected_instances, "instances")
+    );
+    assert!(!ids(&seen, "instances").is_empty());
+    assert!(ids(&seen, "instances").len() < ids(&all_instances, "instances").len());
+
+    // A superuser of the account sees the whole pyramid, but submissions
+    // stay restricted to its profile's subtrees.
+    let superuser = token("iaso", Some(&agent_id), Some("1"), &["superuser"]);
+    let account_units = app
+        .data(
+            "iaso",
+            "{ orgUnits(first: 10000, filter: { version: { dataSource: { name: { startsWith: \"\" } } } }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    let seen = data_as(
+        &app,
+        &superuser,
+        "{ orgUnits(first: 10000) { totalCount } instances(first: 10000) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        seen["orgUnits"]["totalCount"].as_u64().unwrap()
+            > expected_units["orgUnits"]["totalCount"].as_u64().unwrap()
+    );
+    assert!(
+        seen["orgUnits"]["totalCount"].as_u64().unwrap()
+            < account_units["orgUnits"]["totalCount"].as_u64().unwrap()
+    );
+    assert_eq!(
+        seen["instances"]["totalCount"],
+        expected_instances["instances"]["totalCount"]
+    );
+
+    // Writing outside the subtree: the parent is out of reach.
+    let agent_writer = token(
+        "iaso",
+        Some(&agent_id),
+        Some("1"),
+        &["agent", "iaso_org_units"],
+    );
+    let body = app
+        .graphql_as(
+            "iaso",
+            Some(&agent_writer),
+            "mutation($p: Int!, $v: Int!) { createOrgUnit(input: { name: \"Outside\", parentId: $p, versionId: $v }) { id } }",
+            json!({ "p": parent, "v": 1 }),
+        )
+        .await;
+    assert!(
+        matches!(code(&body), "BAD_USER_INPUT" | "FORBIDDEN"),
+        "{body}"
+    );
+    let after = app
+        .data(
+            "iaso",
+            "{ orgUnits(first: 10000) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        after["orgUnits"]["totalCount"],
+        all_units["orgUnits"]["totalCount"]
+    );
+}
+
+async fn read_only_permission_and_read_only_sources(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["iaso"]).await else {
+        return;
+    };
+    let reader = token("iaso", None, Some("1"), &["iaso_org_units_read"]);
+    let writer = token(
+        "iaso",
+        None,
+        Some("1"),
+        &["iaso_org_units", "iaso_write_sources"],
+    );
+    let unit = data_as(&app, &reader, "{ orgUnits(first: 1, orderBy: [{ field: ID }]) { nodes { id name version { dataSource { id } } } } }", json!({})).await;
+    let unit = unit["orgUnits"]["nodes"][0].clone();
+    let id = unit["id"].clone();
+    let rename =
+        "mutation($id: Int!, $n: String!) { updateOrgUnit(id: $id, input: { name: $n }) { name } }";
+    // Read, but not write.
+    let body = app
+        .graphql_as(
+            "iaso",
+            Some(&reader),
+            rename,
+            json!({ "id": id, "n": "Renamed" }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("iaso_org_units")
+    );
+    let body = app
+        .graphql_as(
+            "iaso",
+            Some(&writer),
+            rename,
+            json!({ "id": id, "n": "Renamed" }),
+        )
+        .await;
+    assert_eq!(body["data"]["updateOrgUnit"]["name"], "Renamed", "{body}");
+
+    // The data source turns read-only: its org units refuse every write.
+    let source = unit["version"]["dataSource"]["id"].clone();
+    let freeze = "mutation($id: Int!, $ro: Boolean!) { updateDataSource(id: $id, input: { readOnly: $ro }) { readOnly } }";
+    data_as(&app, &writer, freeze, json!({ "id": source, "ro": true })).await;
+    let body = app
+        .graphql_as(
+            "iaso",
+            Some(&writer),
+            rename,
+            json!({ "id": id, "n": "Again" }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("read-only")
+    );
+    let body = app
+        .graphql_as(
+            "iaso",
+            Some(&writer),
+            "mutation($id: Int!) { deleteOrgUnit(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let still = data_as(
+        &app,
+        &reader,
+        "query($id: Int!) { orgUnit(id: $id) { name } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(still["orgUnit"]["name"], "Renamed");
+    data_as(&app, &writer, freeze, json!({ "id": source, "ro": false })).await;
+    let body = app
+        .graphql_as(
+            "iaso",
+            Some(&writer),
+            rename,
+            json!({ "id": id, "n": "Again" }),
+        )
+        .await;
+    assert_eq!(body["data"]["updateOrgUnit"]["name"], "Again", "{body}");
+
+    // Secrets: not a filter, not a field.
+    for query in [
+        "{ users(filter: { password: { eq: \"x\" } }) { totalCount } }",
+        "{ externalCredentialsList(filter: { password: { startsWith: \"d\" } }) { totalCount } }",
+        "{ users { nodes { password } } }",
+    ] {
+        let body = app.graphql("iaso", query, json!({})).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{query}: {body}");
+        assert!(body["data"].is_null(), "{body}");
+    }
+}
+
+async fn login_and_lockout(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["iaso", "telemetry", "placeos"]).await
+    else {
+        return;
+    };
+    // A good password gives a working token.
+    let body = login(&app, "iaso", "borduria.admin", DEMO_PASSWORD).await;
+    let admin = body["data"]["login"]["token"].as_str().unwrap().to_string();
+    assert_eq!(body["data"]["login"]["tenant"], "2");
+    assert_eq!(body["data"]["login"]["expiresIn"], 3600);
+    let seen = data_as(
+        &app,
+        &admin,
+        "{ accounts { nodes { id } } projects { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(seen["accounts"]["nodes"], json!([{ "id": 2 }]));
+
+    // Five failures, each refused alike (unknown accounts too) ...
+    for (i, (user, password)) in [
+        ("avalon.manager", "wrong"),
+        ("avalon.manager", ""),
+        ("nobody", "wrong"),
+        ("avalon.manager", "gateway-dem0"),
+        ("avalon.manager", "GATEWAY-DEMO"),
+        ("avalon.manager", "wrong again"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = login(&app, "iaso", user, password).await;
+        assert_eq!(code(&body), "UNAUTHENTICATED", "attempt {i}: {body}");
+        assert!(body["data"].is_null());
+    }
+    // ... lock the account out from this address, even with its password.
+    let body = login(&app, "iaso", "avalon.manager", DEMO_PASSWORD).await;
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("try again")
+    );
+    // Other accounts are not locked.
+    let body = login(&app, "iaso", "avalon.admin", DEMO_PASSWORD).await;
+    assert!(body["data"]["login"]["token"].is_string(), "{body}");
+
+    // Telemetry and PlaceOS accounts log in with their role flags.
+    let body = login(
+        &app,
+        "telemetry",
+        "h.vale@avalonwater.example",
+        DEMO_PASSWORD,
+    )
+    .await;
+    assert_eq!(
+        body["data"]["login"]["roles"],
+        json!(["customer"]),
+        "{body}"
+    );
+    assert!(body["data"]["login"]["tenant"].is_string());
+    let body = login(&app, "telemetry", "ops@telemetry.example", DEMO_PASSWORD).await;
+    assert_eq!(
+        body["data"]["login"]["roles"],
+        json!(["superuser"]),
+        "{body}"
+    );
+    let placeos_admin = app
+        .data(
+            "placeos",
+            "{ users(filter: { sysAdmin: { eq: true } }, first: 1) { nodes { email authorityId } } }",
+            json!({}),
+        )
+        .await;
+    let user = &placeos_admin["users"]["nodes"][0];
+    let body = login(
+        &app,
+        "placeos",
+        user["email"].as_str().unwrap(),
+        DEMO_PASSWORD,
+    )
+    .await;
+    assert_eq!(body["data"]["login"]["roles"], json!(["admin"]), "{body}");
+    assert_eq!(body["data"]["login"]["tenant"], user["authorityId"]);
+}
+
+on_both_backends!(
+    profile_org_units_restrict_the_pyramid,
+    read_only_permission_and_read_only_sources,
+    login_and_lockout
+);
