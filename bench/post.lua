@@ -7,6 +7,10 @@ file:close()
 wrk.method = "POST"
 wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
+local auth = os.getenv("BENCH_AUTH")
+if auth and auth ~= "" then
+  wrk.headers["Authorization"] = auth
+end
 
 function done(summary, latency, requests)
   io.write(string.format(

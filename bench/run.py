@@ -88,11 +88,17 @@ def psql(url, sql, schema=None):
     return output(["psql", url, "-v", "ON_ERROR_STOP=1", "-Atqc", sql], env=env).strip()
 
 
+# The Authorization header each endpoint needs (the gateway's token).
+AUTH = {}
+
+
 def http(method, url, body=None, timeout=120):
     data = None if body is None else body.encode()
     request = urllib.request.Request(url, data=data, method=method)
     if body is not None:
         request.add_header("Content-Type", "application/json")
+    if url in AUTH:
+        request.add_header("Authorization", AUTH[url])
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.status, response.read().decode()
 
@@ -220,7 +226,7 @@ def check_equivalence(workloads, endpoints):
 
 def wrk(endpoint, body_file, concurrency, seconds):
     threads = min(2, concurrency)
-    env = dict(os.environ, BENCH_BODY=str(body_file))
+    env = dict(os.environ, BENCH_BODY=str(body_file), BENCH_AUTH=AUTH.get(endpoint, ""))
     out = output(
         [
             "wrk",
@@ -601,6 +607,15 @@ def main():
         )
         pgl_base = f"http://127.0.0.1:{pgl_port}"
         endpoints = {"gateway": gw_base + "/iaso/graphql", "postgraphile": pgl_base + "/graphql"}
+        # The gateway serves nobody without a token: an account admin's,
+        # whose every statement carries the account's row scope.
+        account = psql(url, "SELECT id FROM account ORDER BY id LIMIT 1", SCHEMA)
+        admin = psql(url, "SELECT COALESCE((SELECT p.user_id FROM profile p WHERE p.account_id = "
+                     f"{account} AND NOT EXISTS (SELECT 1 FROM profile_org_units j WHERE j.profile_id = p.id) "
+                     "ORDER BY p.id LIMIT 1), 0)", SCHEMA)
+        token = output([gateway, "token", "--domain", "iaso", "--sub", admin, "--tenant", account,
+                        "--roles", "admin"], env=pg_env).strip()
+        AUTH[endpoints["gateway"]] = f"Bearer {token}"
         wait_for_graphql(endpoints["postgraphile"], "PostGraphile", postgraphile_process)
 
         # 4. Same answers.

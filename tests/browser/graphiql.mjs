@@ -5,6 +5,7 @@
 //
 //   node tests/browser/graphiql.mjs http://127.0.0.1:8000/graphiql ['<query>' '<expected text>']
 //
+// With GRAPHIQL_AUTHORIZATION set, sends it as the Authorization header.
 // Needs `npm install` in tests/browser (playwright-core) and Chromium at
 // /usr/bin/chromium (or CHROMIUM_PATH). Exit codes: 0 success, 1 failure,
 // 2 usage.
@@ -95,6 +96,11 @@ let page;
 let step = 'opening the page';
 try {
   const context = await browser.newContext();
+  // The gateway serves nobody without a token: GRAPHIQL_AUTHORIZATION is
+  // sent with the page's requests, as a user's header would be.
+  if (process.env.GRAPHIQL_AUTHORIZATION) {
+    await context.setExtraHTTPHeaders({ Authorization: process.env.GRAPHIQL_AUTHORIZATION });
+  }
   context.on('request', (request) => record(request.url(), request.method()));
   page = await context.newPage();
   page.on('websocket', (ws) => record(ws.url(), 'WEBSOCKET'));

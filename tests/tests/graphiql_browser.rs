@@ -154,6 +154,10 @@ async fn run_script(root: &Path, url: &str, query: &str, expected: &str) -> (boo
         .arg(url)
         .arg(query)
         .arg(expected)
+        .env(
+            "GRAPHIQL_AUTHORIZATION",
+            format!("Bearer {}", gateway_tests::operator_token("iaso")),
+        )
         .current_dir(root)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout_path).unwrap())
