@@ -1,0 +1,274 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Each domain's own access rules on the demo data, through HTTP: Iaso's
+//! column permissions and the roles `login` will not issue, OpenTalk's
+//! "events I created or am invited to", PlaceOS's setting levels and
+//! telemetry's superuser-only catalogue.
+
+use std::collections::BTreeSet;
+
+use gateway::demo::DEMO_PASSWORD;
+use gateway_tests::{Backend, TestApp, on_both_backends, rows, token};
+use serde_json::{Value, json};
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+}
+
+fn id_set(nodes: &Value, field: &str) -> BTreeSet<String> {
+    nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| match &n[field] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn column_set(found: &[Value], field: &str) -> BTreeSet<String> {
+    found
+        .iter()
+        .map(|r| match &r[field] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+async fn iaso_columns_and_issued_roles(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["iaso"]).await else {
+        return;
+    };
+    let agent = app
+        .data(
+            "iaso",
+            "{ users(filter: { username: { eq: \"avalon.agent\" } }) { nodes { id } } profiles(filter: { user: { username: { eq: \"avalon.agent\" } } }) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let user_id = agent["users"]["nodes"][0]["id"].clone();
+    let profile_id = agent["profiles"]["nodes"][0]["id"].clone();
+    let manager = token("iaso", None, Some("1"), &["manager"]);
+    let admin = token("iaso", None, Some("1"), &["admin"]);
+
+    // A manager of users edits a profile's language, not whose it is.
+    let language = "mutation($id: Int!) { updateProfile(id: $id, input: { language: \"pt\" }) { language } }";
+    let body = app
+        .graphql_as("iaso", Some(&manager), language, json!({ "id": profile_id }))
+        .await;
+    assert_eq!(body["data"]["updateProfile"]["language"], "pt", "{body}");
+    let owner = "mutation($id: Int!, $u: Int!) { updateProfile(id: $id, input: { userId: $u }) { userId } }";
+    let body = app
+        .graphql_as("iaso", Some(&manager), owner, json!({ "id": profile_id, "u": 1 }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap().contains("input.userId"),
+        "{body}"
+    );
+
+    // An admin sets roles, but cannot make a superuser (the platform's
+    // operator only), and `login` never issues a role that crosses
+    // tenants, whatever the column says.
+    let superuser = "mutation($id: Int!) { updateUser(id: $id, input: { isSuperuser: true }) { id } }";
+    let body = app
+        .graphql_as("iaso", Some(&admin), superuser, json!({ "id": user_id }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let roles = "mutation($id: Int!) { updateUser(id: $id, input: { roles: [\"root\", \"viewer\"] }) { roles } }";
+    let body = app
+        .graphql_as("iaso", Some(&admin), roles, json!({ "id": user_id }))
+        .await;
+    assert_eq!(body["data"]["updateUser"]["roles"], json!(["root", "viewer"]), "{body}");
+    let body = app
+        .graphql_as(
+            "iaso",
+            None,
+            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { roles } }",
+            json!({ "u": "avalon.agent", "p": DEMO_PASSWORD }),
+        )
+        .await;
+    assert_eq!(body["data"]["login"]["roles"], json!(["viewer"]), "{body}");
+    // A manager may not write users at all.
+    let body = app
+        .graphql_as("iaso", Some(&manager), roles, json!({ "id": user_id }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+}
+
+async fn opentalk_events_are_their_creators_and_invitees(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["opentalk"]).await else {
+        return;
+    };
+    let users = app
+        .data(
+            "opentalk",
+            "{ users(filter: { tenant: { oidcTenantId: { eq: \"avalon\" } } }) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    // Withdraw one invite, so that its invitee no longer sees that event.
+    let invites = app
+        .data(
+            "opentalk",
+            "{ eventInvites(filter: { event: { tenant: { oidcTenantId: { eq: \"avalon\" } } } }) { nodes { id invitee { id } event { createdBy { id } } } } }",
+            json!({}),
+        )
+        .await;
+    let withdrawn = invites["eventInvites"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["invitee"]["id"] != i["event"]["createdBy"]["id"])
+        .unwrap()
+        .clone();
+    app.data(
+        "opentalk",
+        "mutation($id: UUID!) { deleteEventInvite(id: $id) { id } }",
+        json!({ "id": withdrawn["id"] }),
+    )
+    .await;
+    let tenant_events = app
+        .data(
+            "opentalk",
+            "{ events(filter: { tenant: { oidcTenantId: { eq: \"avalon\" } } }) { nodes { id createdBy { id } eventInvites { nodes { invitee { id } } } } } }",
+            json!({}),
+        )
+        .await;
+    let events = tenant_events["events"]["nodes"].as_array().unwrap().clone();
+    let all = id_set(&tenant_events["events"]["nodes"], "id");
+    let mut narrower = 0;
+    for user in users["users"]["nodes"].as_array().unwrap() {
+        let id = user["id"].as_str().unwrap();
+        let expected: BTreeSet<String> = events
+            .iter()
+            .filter(|e| {
+                e["createdBy"]["id"] == id
+                    || e["eventInvites"]["nodes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|i| i["invitee"]["id"] == id)
+            })
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect();
+        let as_user = token("opentalk", Some(id), Some("avalon"), &["user"]);
+        let body = app
+            .graphql_as("opentalk", Some(&as_user), "{ events { totalCount nodes { id } } }", json!({}))
+            .await;
+        let seen = id_set(&body["data"]["events"]["nodes"], "id");
+        assert_eq!(seen, expected, "{id}: {body}");
+        assert_eq!(body["data"]["events"]["totalCount"], expected.len());
+        if seen.len() < all.len() {
+            narrower += 1;
+        }
+        // The tenant's admin sees every event of the tenant.
+        let as_admin = token("opentalk", Some(id), Some("avalon"), &["admin"]);
+        let body = app
+            .graphql_as("opentalk", Some(&as_admin), "{ events { nodes { id } } }", json!({}))
+            .await;
+        assert_eq!(id_set(&body["data"]["events"]["nodes"], "id"), all);
+    }
+    assert!(narrower > 0, "no user sees fewer events than the tenant has");
+}
+
+async fn placeos_settings_by_level(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["placeos"]).await else {
+        return;
+    };
+    let authority = "authority-AV00000001";
+    for (role, level) in [("user", 0), ("support", 1), ("admin", 2), ("root", 2)] {
+        let caller = token("placeos", None, Some(authority), &[role]);
+        let body = app
+            .graphql_as("placeos", Some(&caller), "{ settings(first: 1000) { totalCount nodes { id } } }", json!({}))
+            .await;
+        let seen = id_set(&body["data"]["settings"]["nodes"], "id");
+        let expected = column_set(
+            &rows(
+                app.db("placeos"),
+                &format!("SELECT id FROM settings WHERE encryption_level <= {level}"),
+            )
+            .await,
+            "id",
+        );
+        assert_eq!(seen, expected, "{role}: {body}");
+        assert_eq!(body["data"]["settings"]["totalCount"], expected.len());
+        // Through a relation too.
+        let body = app
+            .graphql_as(
+                "placeos",
+                Some(&caller),
+                "{ drivers(first: 1000) { nodes { settings(first: 1000) { nodes { encryptionLevel } } } } }",
+                json!({}),
+            )
+            .await;
+        let levels = ["NONE", "SUPPORT", "ADMIN", "NEVER_DISPLAY"];
+        for driver in body["data"]["drivers"]["nodes"].as_array().unwrap() {
+            for s in driver["settings"]["nodes"].as_array().unwrap() {
+                let l = levels.iter().position(|x| *x == s["encryptionLevel"]).unwrap();
+                assert!(l <= level, "{role} read a level-{l} setting: {body}");
+            }
+        }
+    }
+    let never = rows(app.db("placeos"), "SELECT id FROM settings WHERE encryption_level = 3").await;
+    assert!(!never.is_empty(), "the demo has a NeverDisplay setting");
+}
+
+async fn telemetry_catalogue_is_the_superusers(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["telemetry"]).await else {
+        return;
+    };
+    let devices = app
+        .data(
+            "telemetry",
+            "{ customerDevices(orderBy: [{ field: ID }]) { nodes { id customerId } } deviceSuppliers(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = devices["customerDevices"]["nodes"].as_array().unwrap();
+    let mine = &nodes[0];
+    let theirs = nodes
+        .iter()
+        .find(|d| d["customerId"] != mine["customerId"])
+        .unwrap();
+    let customer = token(
+        "telemetry",
+        None,
+        Some(&mine["customerId"].to_string()),
+        &["customer"],
+    );
+    let supplier = devices["deviceSuppliers"]["nodes"][0]["id"].clone();
+    let create_model = "mutation($s: Int!) { createDevice(input: { name: \"Probe\", supplierId: $s }) { name } }";
+    let body = app
+        .graphql_as("telemetry", Some(&customer), create_model, json!({ "s": supplier }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let superuser = token("telemetry", None, None, &["superuser"]);
+    let body = app
+        .graphql_as("telemetry", Some(&superuser), create_model, json!({ "s": supplier }))
+        .await;
+    assert_eq!(body["data"]["createDevice"]["name"], "Probe", "{body}");
+
+    // Events go to the customer's own devices only.
+    let post = "mutation($d: Int!) { createDeviceEvent(input: { timeRecorded: \"2026-11-21T10:00:00Z\", customerDeviceId: $d }) { id } }";
+    let body = app
+        .graphql_as("telemetry", Some(&customer), post, json!({ "d": mine["id"] }))
+        .await;
+    assert!(body["data"]["createDeviceEvent"]["id"].is_number(), "{body}");
+    let before = rows(app.db("telemetry"), "SELECT COUNT(*) || '' AS n FROM deviceevent").await;
+    let body = app
+        .graphql_as("telemetry", Some(&customer), post, json!({ "d": theirs["id"] }))
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.customerDeviceId");
+    let after = rows(app.db("telemetry"), "SELECT COUNT(*) || '' AS n FROM deviceevent").await;
+    assert_eq!(before, after);
+}
+
+on_both_backends!(
+    iaso_columns_and_issued_roles,
+    opentalk_events_are_their_creators_and_invitees,
+    placeos_settings_by_level,
+    telemetry_catalogue_is_the_superusers
+);
