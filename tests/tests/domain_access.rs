@@ -11,7 +11,9 @@ use gateway_tests::{Backend, TestApp, on_both_backends, rows, token};
 use serde_json::{Value, json};
 
 fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
 }
 
 fn id_set(nodes: &Value, field: &str) -> BTreeSet<String> {
@@ -53,25 +55,40 @@ async fn iaso_columns_and_issued_roles(backend: Backend) {
     let admin = token("iaso", None, Some("1"), &["admin"]);
 
     // A manager of users edits a profile's language, not whose it is.
-    let language = "mutation($id: Int!) { updateProfile(id: $id, input: { language: \"pt\" }) { language } }";
+    let language =
+        "mutation($id: Int!) { updateProfile(id: $id, input: { language: \"pt\" }) { language } }";
     let body = app
-        .graphql_as("iaso", Some(&manager), language, json!({ "id": profile_id }))
+        .graphql_as(
+            "iaso",
+            Some(&manager),
+            language,
+            json!({ "id": profile_id }),
+        )
         .await;
     assert_eq!(body["data"]["updateProfile"]["language"], "pt", "{body}");
     let owner = "mutation($id: Int!, $u: Int!) { updateProfile(id: $id, input: { userId: $u }) { userId } }";
     let body = app
-        .graphql_as("iaso", Some(&manager), owner, json!({ "id": profile_id, "u": 1 }))
+        .graphql_as(
+            "iaso",
+            Some(&manager),
+            owner,
+            json!({ "id": profile_id, "u": 1 }),
+        )
         .await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
     assert!(
-        body["errors"][0]["message"].as_str().unwrap().contains("input.userId"),
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("input.userId"),
         "{body}"
     );
 
     // An admin sets roles, but cannot make a superuser (the platform's
     // operator only), and `login` never issues a role that crosses
     // tenants, whatever the column says.
-    let superuser = "mutation($id: Int!) { updateUser(id: $id, input: { isSuperuser: true }) { id } }";
+    let superuser =
+        "mutation($id: Int!) { updateUser(id: $id, input: { isSuperuser: true }) { id } }";
     let body = app
         .graphql_as("iaso", Some(&admin), superuser, json!({ "id": user_id }))
         .await;
@@ -80,7 +97,11 @@ async fn iaso_columns_and_issued_roles(backend: Backend) {
     let body = app
         .graphql_as("iaso", Some(&admin), roles, json!({ "id": user_id }))
         .await;
-    assert_eq!(body["data"]["updateUser"]["roles"], json!(["root", "viewer"]), "{body}");
+    assert_eq!(
+        body["data"]["updateUser"]["roles"],
+        json!(["root", "viewer"]),
+        "{body}"
+    );
     let body = app
         .graphql_as(
             "iaso",
@@ -155,7 +176,12 @@ async fn opentalk_events_are_their_creators_and_invitees(backend: Backend) {
             .collect();
         let as_user = token("opentalk", Some(id), Some("avalon"), &["user"]);
         let body = app
-            .graphql_as("opentalk", Some(&as_user), "{ events { totalCount nodes { id } } }", json!({}))
+            .graphql_as(
+                "opentalk",
+                Some(&as_user),
+                "{ events { totalCount nodes { id } } }",
+                json!({}),
+            )
             .await;
         let seen = id_set(&body["data"]["events"]["nodes"], "id");
         assert_eq!(seen, expected, "{id}: {body}");
@@ -166,11 +192,61 @@ async fn opentalk_events_are_their_creators_and_invitees(backend: Backend) {
         // The tenant's admin sees every event of the tenant.
         let as_admin = token("opentalk", Some(id), Some("avalon"), &["admin"]);
         let body = app
-            .graphql_as("opentalk", Some(&as_admin), "{ events { nodes { id } } }", json!({}))
+            .graphql_as(
+                "opentalk",
+                Some(&as_admin),
+                "{ events { nodes { id } } }",
+                json!({}),
+            )
             .await;
         assert_eq!(id_set(&body["data"]["events"]["nodes"], "id"), all);
     }
-    assert!(narrower > 0, "no user sees fewer events than the tenant has");
+    assert!(
+        narrower > 0,
+        "no user sees fewer events than the tenant has"
+    );
+
+    // Only the creator edits an event; an invitee who sees it cannot.
+    let event = &events[0];
+    let creator = event["createdBy"]["id"].as_str().unwrap();
+    let invitee = event["eventInvites"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["invitee"]["id"].as_str().unwrap())
+        .find(|i| *i != creator)
+        .unwrap();
+    let rename =
+        "mutation($id: UUID!) { updateEvent(id: $id, input: { title: \"Renamed\" }) { title } }";
+    let as_invitee = token("opentalk", Some(invitee), Some("avalon"), &["user"]);
+    let seen = app
+        .graphql_as(
+            "opentalk",
+            Some(&as_invitee),
+            "query($id: UUID!) { event(id: $id) { id } }",
+            json!({ "id": event["id"] }),
+        )
+        .await;
+    assert_eq!(seen["data"]["event"]["id"], event["id"], "{seen}");
+    let body = app
+        .graphql_as(
+            "opentalk",
+            Some(&as_invitee),
+            rename,
+            json!({ "id": event["id"] }),
+        )
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    let as_creator = token("opentalk", Some(creator), Some("avalon"), &["user"]);
+    let body = app
+        .graphql_as(
+            "opentalk",
+            Some(&as_creator),
+            rename,
+            json!({ "id": event["id"] }),
+        )
+        .await;
+    assert_eq!(body["data"]["updateEvent"]["title"], "Renamed", "{body}");
 }
 
 async fn placeos_settings_by_level(backend: Backend) {
@@ -181,7 +257,12 @@ async fn placeos_settings_by_level(backend: Backend) {
     for (role, level) in [("user", 0), ("support", 1), ("admin", 2), ("root", 2)] {
         let caller = token("placeos", None, Some(authority), &[role]);
         let body = app
-            .graphql_as("placeos", Some(&caller), "{ settings(first: 1000) { totalCount nodes { id } } }", json!({}))
+            .graphql_as(
+                "placeos",
+                Some(&caller),
+                "{ settings(first: 1000) { totalCount nodes { id } } }",
+                json!({}),
+            )
             .await;
         let seen = id_set(&body["data"]["settings"]["nodes"], "id");
         let expected = column_set(
@@ -206,12 +287,19 @@ async fn placeos_settings_by_level(backend: Backend) {
         let levels = ["NONE", "SUPPORT", "ADMIN", "NEVER_DISPLAY"];
         for driver in body["data"]["drivers"]["nodes"].as_array().unwrap() {
             for s in driver["settings"]["nodes"].as_array().unwrap() {
-                let l = levels.iter().position(|x| *x == s["encryptionLevel"]).unwrap();
+                let l = levels
+                    .iter()
+                    .position(|x| *x == s["encryptionLevel"])
+                    .unwrap();
                 assert!(l <= level, "{role} read a level-{l} setting: {body}");
             }
         }
     }
-    let never = rows(app.db("placeos"), "SELECT id FROM settings WHERE encryption_level = 3").await;
+    let never = rows(
+        app.db("placeos"),
+        "SELECT id FROM settings WHERE encryption_level = 3",
+    )
+    .await;
     assert!(!never.is_empty(), "the demo has a NeverDisplay setting");
 }
 
@@ -239,30 +327,65 @@ async fn telemetry_catalogue_is_the_superusers(backend: Backend) {
         &["customer"],
     );
     let supplier = devices["deviceSuppliers"]["nodes"][0]["id"].clone();
-    let create_model = "mutation($s: Int!) { createDevice(input: { name: \"Probe\", supplierId: $s }) { name } }";
+    let create_model =
+        "mutation($s: Int!) { createDevice(input: { name: \"Probe\", supplierId: $s }) { name } }";
     let body = app
-        .graphql_as("telemetry", Some(&customer), create_model, json!({ "s": supplier }))
+        .graphql_as(
+            "telemetry",
+            Some(&customer),
+            create_model,
+            json!({ "s": supplier }),
+        )
         .await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
     let superuser = token("telemetry", None, None, &["superuser"]);
     let body = app
-        .graphql_as("telemetry", Some(&superuser), create_model, json!({ "s": supplier }))
+        .graphql_as(
+            "telemetry",
+            Some(&superuser),
+            create_model,
+            json!({ "s": supplier }),
+        )
         .await;
     assert_eq!(body["data"]["createDevice"]["name"], "Probe", "{body}");
 
     // Events go to the customer's own devices only.
     let post = "mutation($d: Int!) { createDeviceEvent(input: { timeRecorded: \"2026-11-21T10:00:00Z\", customerDeviceId: $d }) { id } }";
     let body = app
-        .graphql_as("telemetry", Some(&customer), post, json!({ "d": mine["id"] }))
+        .graphql_as(
+            "telemetry",
+            Some(&customer),
+            post,
+            json!({ "d": mine["id"] }),
+        )
         .await;
-    assert!(body["data"]["createDeviceEvent"]["id"].is_number(), "{body}");
-    let before = rows(app.db("telemetry"), "SELECT COUNT(*) || '' AS n FROM deviceevent").await;
+    assert!(
+        body["data"]["createDeviceEvent"]["id"].is_number(),
+        "{body}"
+    );
+    let before = rows(
+        app.db("telemetry"),
+        "SELECT COUNT(*) || '' AS n FROM deviceevent",
+    )
+    .await;
     let body = app
-        .graphql_as("telemetry", Some(&customer), post, json!({ "d": theirs["id"] }))
+        .graphql_as(
+            "telemetry",
+            Some(&customer),
+            post,
+            json!({ "d": theirs["id"] }),
+        )
         .await;
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["field"], "input.customerDeviceId");
-    let after = rows(app.db("telemetry"), "SELECT COUNT(*) || '' AS n FROM deviceevent").await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        "input.customerDeviceId"
+    );
+    let after = rows(
+        app.db("telemetry"),
+        "SELECT COUNT(*) || '' AS n FROM deviceevent",
+    )
+    .await;
     assert_eq!(before, after);
 }
 

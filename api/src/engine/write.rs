@@ -725,7 +725,12 @@ pub async fn insert(
             } else {
                 on_conflict.update_columns(updates);
                 // Another tenant's row with this key is never updated.
-                on_conflict.action_cond_where(ctx.access.row_scope(ctx.model, entity, &info.table));
+                on_conflict.action_cond_where(ctx.access.write_scope(
+                    ctx.model,
+                    entity,
+                    &info.table,
+                    false,
+                ));
             }
             insert.on_conflict(on_conflict);
         }
@@ -799,7 +804,10 @@ pub async fn update(
                 &info.table,
                 false,
             ))
-            .add(ctx.access.row_scope(ctx.model, entity, &info.table));
+            .add(
+                ctx.access
+                    .write_scope(ctx.model, entity, &info.table, false),
+            );
         let updated_at = info
             .columns
             .iter()
@@ -857,7 +865,10 @@ async fn missing_or_stale(
                     &info.table,
                     false,
                 ))
-                .add(ctx.access.row_scope(ctx.model, entity, &info.table)),
+                .add(
+                    ctx.access
+                        .write_scope(ctx.model, entity, &info.table, false),
+                ),
         );
     let exists = tx.query_one(&select).await?.is_some();
     Ok(if exists && item.expected_updated_at.is_some() {
@@ -888,10 +899,11 @@ pub async fn delete(
     let tx = db.begin().await?;
     for item in &items {
         let path = &item.path;
-        let key = key_condition(ctx, entity, &item.key, path)?.add(ctx.access.row_scope(
+        let key = key_condition(ctx, entity, &item.key, path)?.add(ctx.access.write_scope(
             ctx.model,
             entity,
             &info.table,
+            false,
         ));
         refuse_frozen(&tx, ctx, entity, std::slice::from_ref(item)).await?;
         let returning =

@@ -267,10 +267,11 @@ impl Access {
     /// The rows of `entity` the caller's tenant, org units and level reach,
     /// whatever its permissions: what writes and references may touch.
     pub fn row_scope(&self, model: &Model, entity: usize, alias: &str) -> Condition {
-        self.scope(model, entity, alias, false)
+        self.scope(model, entity, alias, false, false)
     }
 
-    /// The scope a written row must be in. A row being created whose
+    /// The scope a written row must be in: the row scope, and the entity's
+    /// `write_owner` rule. A row being created whose
     /// tenant is reached through a many-to-many or reverse relation has no
     /// tenant yet (its links come later): it is visible to no tenant, so
     /// only the rest of the scope is checked.
@@ -281,10 +282,17 @@ impl Access {
         alias: &str,
         creating: bool,
     ) -> Condition {
-        self.scope(model, entity, alias, creating)
+        self.scope(model, entity, alias, creating, true)
     }
 
-    fn scope(&self, model: &Model, entity: usize, alias: &str, creating: bool) -> Condition {
+    fn scope(
+        &self,
+        model: &Model,
+        entity: usize,
+        alias: &str,
+        creating: bool,
+        writing: bool,
+    ) -> Condition {
         let Some(policy) = self.entity_policy(entity) else {
             return never();
         };
@@ -366,12 +374,16 @@ impl Access {
                     .add(self.reach(model, entity, alias, path, &term, 0)),
             );
         }
-        if !policy.owner.is_empty() && !self.all_rows {
+        let owners = [(&policy.owner, true), (&policy.write_owner, writing)];
+        for (paths, applies) in owners {
+            if paths.is_empty() || !applies || self.all_rows {
+                continue;
+            }
             let (Some(key), Some(value)) = (&self.policy.subject, &self.subject) else {
                 return never();
             };
             let mut any = Condition::any();
-            for path in &policy.owner {
+            for path in paths {
                 any = any.add(self.reach(
                     model,
                     entity,

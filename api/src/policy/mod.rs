@@ -23,7 +23,8 @@
 //!   when its rows belong to no tenant), `subtree` (the path to the org
 //!   unit that places a row), `narrow` (a path to the subject that narrows
 //!   the rows when the subject has any), `owner` (paths to the subject, one
-//!   of which must hold unless a role has `all_rows`), `frozen` (a path to
+//!   of which must hold unless a role has `all_rows`; `write_owner` the same
+//!   for writes only), `frozen` (a path to
 //!   a boolean column that, when true, refuses writes), `level` (a column
 //!   compared with the caller's level), and `columns` (columns that need a
 //!   permission of their own to be written).
@@ -167,6 +168,8 @@ struct EntitySpec {
     narrow: Option<String>,
     #[serde(default)]
     owner: Vec<String>,
+    #[serde(default)]
+    write_owner: Vec<String>,
     frozen: Option<String>,
     level: Option<String>,
     #[serde(default)]
@@ -231,6 +234,8 @@ pub struct EntityPolicy {
     pub subtree: Option<RelPath>,
     pub narrow: Option<RelPath>,
     pub owner: Vec<RelPath>,
+    /// Paths to the subject, one of which must hold to write a row.
+    pub write_owner: Vec<RelPath>,
     /// A path whose last step is a boolean column.
     pub frozen: Option<(RelPath, usize)>,
     pub level: Option<usize>,
@@ -544,6 +549,11 @@ impl Resolver<'_> {
                 .iter()
                 .map(|p| subject_path(p, "owner"))
                 .collect::<Result<Vec<_>, _>>()?;
+            let write_owner = e
+                .write_owner
+                .iter()
+                .map(|p| subject_path(p, "write_owner"))
+                .collect::<Result<Vec<_>, _>>()?;
             let frozen = match &e.frozen {
                 Some(p) => {
                     let (path, column) = self.path(index, p, true)?;
@@ -578,6 +588,7 @@ impl Resolver<'_> {
                 subtree: subtree_path,
                 narrow,
                 owner,
+                write_owner,
                 frozen,
                 level,
                 columns,
