@@ -12,6 +12,39 @@ if auth and auth ~= "" then
   wrk.headers["Authorization"] = auth
 end
 
+-- A body with __UUID__ marks (W6, a batch upload) gets a new UUID at each
+-- mark for every request: the column is unique, and a retried upload is
+-- not what W6 measures. UUIDs are <time>-<thread>-<random>-<random>-<n>:
+-- unique across threads, runs and requests.
+local dynamic = body:find("__UUID__", 1, true) ~= nil
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+local started
+local counter = 0
+
+function init(args)
+  started = os.time()
+  math.randomseed(started * 100 + (tid or 0))
+end
+
+function request()
+  if not dynamic then
+    return wrk.format()
+  end
+  local made = body:gsub("__UUID__", function()
+    counter = counter + 1
+    return string.format("%08x-%04x-4%03x-8%03x-%012x",
+      started % 0x100000000, (tid or 0) % 0x10000,
+      math.random(0, 0xfff), math.random(0, 0xfff), counter)
+  end)
+  return wrk.format(nil, nil, nil, made)
+end
+
 function done(summary, latency, requests)
   io.write(string.format(
     'BENCHJSON {"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, "mean_us": %.1f, "max_us": %d, "errors_connect": %d, "errors_read": %d, "errors_write": %d, "errors_status": %d, "errors_timeout": %d}\n',

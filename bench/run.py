@@ -43,6 +43,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,10 @@ SCHEMA_PREFIX = "bench_"
 SCHEMA = SCHEMA_PREFIX + "iaso"
 POSTGRAPHILE_VERSION = "4.14.1"
 FILTER_PLUGIN_VERSION = "2.3.0"
-WORKLOADS = ["w1", "w2", "w3", "w4", "w5"]
+WORKLOADS = ["w1", "w2", "w3", "w4", "w5", "w6"]
+# W6 creates this many instances per request, each with a new UUID.
+W6_BATCH = 100
+UUID_MARK = "__UUID__"
 CONCURRENCIES = [1, 16, 64]
 RESULTS_BEGIN = "<!-- bench results: begin (written by bench/run.py) -->"
 RESULTS_END = "<!-- bench results: end -->"
@@ -149,8 +153,41 @@ def metric(base):
 # --------------------------------------------------------------------------
 
 
+def w6_query(server):
+    """W6, a batch upload of submissions: one request creating W6_BATCH
+    instances, each with a UUID of its own (UUID_MARK, replaced per request
+    by fresh() here and by post.lua under load)."""
+    item = ('{ uuid: "' + UUID_MARK + '", formId: {{FORM_ID}}, projectId: {{PROJECT_ID}}, '
+            'orgUnitId: {{HF_UNIT}}, period: "{{PERIOD}}" }')
+    if server == "gateway":
+        items = ", ".join([item] * W6_BATCH)
+        return f"mutation W6 {{ createInstances(inputs: [{items}]) {{ id }} }}"
+    # PostGraphile v4 creates one row per mutation field, and without a
+    # plugin a request's mutations are not one atomic unit: it promises
+    # less than the gateway's all-or-nothing batch.
+    fields = " ".join(
+        f"i{n}: createInstance(input: {{ instance: {item} }}) {{ instance {{ id }} }}"
+        for n in range(W6_BATCH)
+    )
+    return f"mutation W6 {{ {fields} }}"
+
+
+def fresh(body):
+    """The body with a new UUID at every UUID_MARK, and those UUIDs."""
+    made = []
+
+    def one(_):
+        made.append(str(uuid.uuid4()))
+        return made[-1]
+
+    return re.sub(UUID_MARK, one, body), made
+
+
 def load_query(server, workload, params):
-    text = (BENCH / "queries" / server / f"{workload}.graphql").read_text()
+    if workload == "w6":
+        text = w6_query(server)
+    else:
+        text = (BENCH / "queries" / server / f"{workload}.graphql").read_text()
     for key, value in params.items():
         text = text.replace("{{" + key + "}}", str(value))
     if "{{" in text:
@@ -163,6 +200,7 @@ def body_of(query):
 
 
 def graphql(endpoint, body):
+    body, _ = fresh(body)
     _, text = http("POST", endpoint, body)
     answer = json.loads(text)
     if answer.get("errors"):
@@ -172,6 +210,10 @@ def graphql(endpoint, body):
 
 def fingerprint(workload, data):
     """What both servers must agree on, per workload."""
+    if workload == "w6":
+        if "createInstances" in data:
+            return len(data["createInstances"])
+        return sum(1 for v in data.values() if v and v.get("instance"))
     root = next(iter(data.values()))
     ids = [int(n["id"]) for n in root["nodes"]]
     if workload == "w1":
@@ -582,6 +624,10 @@ def main():
                                   "(SELECT id FROM org_unit_type WHERE category = 'DISTRICT') ORDER BY id LIMIT 1", SCHEMA),
             "FORM_ID": psql(url, "SELECT id FROM form WHERE form_id = 'monthly_activity'", SCHEMA),
             "PERIOD": "202603",
+            "PROJECT_ID": psql(url, "SELECT project_id FROM instance WHERE form_id = "
+                               "(SELECT id FROM form WHERE form_id = 'monthly_activity') ORDER BY id LIMIT 1", SCHEMA),
+            "HF_UNIT": psql(url, "SELECT id FROM org_unit WHERE org_unit_type_id = "
+                            "(SELECT id FROM org_unit_type WHERE category = 'HF') ORDER BY id LIMIT 1", SCHEMA),
             "PAGE": 5000,
         }
         results["params"] = params
@@ -674,6 +720,7 @@ def main():
             env=dict(pg_env, GATEWAY_DATABASE_URL=capture_url, GATEWAY_LISTEN=f"127.0.0.1:{cap_port}"),
         )
         cap_base = f"http://127.0.0.1:{cap_port}"
+        AUTH[cap_base + "/iaso/graphql"] = AUTH[endpoints["gateway"]]
         wait_for(cap_base + "/readyz", "the capturing gateway", capture_process)
         sql_dir = WORK / "sql"
         shutil.rmtree(sql_dir, ignore_errors=True)
@@ -684,7 +731,8 @@ def main():
             time.sleep(0.5)
             offset = os.path.getsize(args.pg_log)
             before = metric(cap_base)
-            graphql(cap_base + "/iaso/graphql", workloads["gateway"][w])
+            body, made = fresh(workloads["gateway"][w])
+            http("POST", cap_base + "/iaso/graphql", body)
             counted = metric(cap_base) - before
             time.sleep(1.0)
             statements = capture_statements(args.pg_log, offset)
@@ -692,7 +740,14 @@ def main():
                 raise SystemExit(f"{w}: captured {len(statements)} statements, the gateway ran {counted}: "
                                  f"is {args.pg_log} PostgreSQL's log?")
             script = sql_dir / f"{w}.sql"
-            script.write_text("".join(bind(sql, p) + ";\n" for sql, p in statements))
+            replay = "".join(bind(sql, p) + ";\n" for sql, p in statements)
+            if made:
+                # A write: in one transaction, as the gateway runs it, with
+                # new UUIDs each time (the column is unique).
+                for u in made:
+                    replay = replay.replace(f"'{u}'", "gen_random_uuid()::text")
+                replay = "BEGIN;\n" + replay + "COMMIT;\n"
+            script.write_text(replay)
             results["raw"][w] = pgbench(url, script, seconds, sql_dir)
             log(f"raw SQL {w}: {len(statements)} statements, p50 {ms(results['raw'][w]['p50_us'])} ms")
         stop(capture_process)

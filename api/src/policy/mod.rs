@@ -27,7 +27,9 @@
 //!   for writes only), `frozen` (a path to
 //!   a boolean column that, when true, refuses writes), `level` (a column
 //!   compared with the caller's level), and `columns` (columns that need a
-//!   permission of their own to be written).
+//!   permission of their own to be written);
+//! - `[login]`: the table, columns and role flags of local accounts, for the
+//!   `login` mutation ([`login`]).
 //!
 //! Paths are relation fields as clients see them, joined by dots
 //! (`version.dataSource.projects.account`); `(Profile.user)` walks a
