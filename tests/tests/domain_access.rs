@@ -111,6 +111,39 @@ async fn iaso_columns_and_issued_roles(backend: Backend) {
         )
         .await;
     assert_eq!(body["data"]["login"]["roles"], json!(["viewer"]), "{body}");
+    // A submission records its author from the token's numeric subject,
+    // inside the author's subtree only.
+    let place = app
+        .data(
+            "iaso",
+            "{ profiles(filter: { user: { username: { eq: \"avalon.agent\" } } }) { nodes { orgUnits { nodes { id parentId } } } } projects(filter: { accountId: { eq: 1 } }, first: 1) { nodes { id forms(first: 1) { nodes { id } } } } }",
+            json!({}),
+        )
+        .await;
+    let region = &place["profiles"]["nodes"][0]["orgUnits"]["nodes"][0];
+    let project = &place["projects"]["nodes"][0];
+    let author = token("iaso", Some(&user_id.to_string()), Some("1"), &["agent"]);
+    let submit = "mutation($ou: Int!, $p: Int!, $f: Int!) { createInstance(input: { orgUnitId: $ou, projectId: $p, formId: $f, period: \"202611\" }) { createdBy { username } lastModifiedBy { username } } }";
+    let vars = |ou: &Value| json!({ "ou": ou, "p": project["id"], "f": project["forms"]["nodes"][0]["id"] });
+    let body = app
+        .graphql_as("iaso", Some(&author), submit, vars(&region["id"]))
+        .await;
+    assert_eq!(
+        body["data"]["createInstance"]["createdBy"]["username"], "avalon.agent",
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["createInstance"]["lastModifiedBy"]["username"],
+        "avalon.agent"
+    );
+    let body = app
+        .graphql_as("iaso", Some(&author), submit, vars(&region["parentId"]))
+        .await;
+    assert!(
+        matches!(code(&body), "BAD_USER_INPUT" | "FORBIDDEN"),
+        "{body}"
+    );
+
     // A manager may not write users at all.
     let body = app
         .graphql_as("iaso", Some(&manager), roles, json!({ "id": user_id }))

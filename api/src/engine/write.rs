@@ -268,13 +268,20 @@ fn parse_values(
             }
             match &ctx.writer.subject {
                 Some(subject) => {
-                    let v = to_sql(c, ctx.model, &GqlValue::String(subject.clone()), &c.gql)
-                        .map_err(|_| {
-                            ApiError::Unauthenticated(format!(
-                                "the token's subject is not a valid `{}`",
-                                c.gql
-                            ))
-                        })?;
+                    // The claim is a string; a numbered user's key is a number.
+                    let claim = match c.scalar {
+                        Scalar::Int | Scalar::BigInt => subject
+                            .parse::<i64>()
+                            .map(|n| GqlValue::Number(n.into()))
+                            .unwrap_or_else(|_| GqlValue::String(subject.clone())),
+                        _ => GqlValue::String(subject.clone()),
+                    };
+                    let v = to_sql(c, ctx.model, &claim, &c.gql).map_err(|_| {
+                        ApiError::Unauthenticated(format!(
+                            "the token's subject is not a valid `{}`",
+                            c.gql
+                        ))
+                    })?;
                     values.push((i, v));
                 }
                 None if !c.nullable && creating => {
