@@ -57,6 +57,8 @@ struct Probe<'a> {
     domain: &'a str,
     model: &'a Model,
     probes: usize,
+    /// Entities whose upsert was probed.
+    upserts: usize,
 }
 
 impl Probe<'_> {
@@ -230,12 +232,8 @@ impl Probe<'_> {
         let (_, _, key_vars) = self.key_args(e, key);
         self.refused(token, &q, key_vars, &format!("delete{name}"))
             .await;
-        let has_upsert = !self
-            .input_fields(&format!("{name}ConflictKey"))
-            .await
-            .is_empty()
-            || self.enum_exists(&format!("{name}ConflictKey")).await;
-        if has_upsert {
+        if self.enum_exists(&format!("{name}ConflictKey")).await {
+            self.upserts += 1;
             let q = format!(
                 "mutation($input: Create{name}Input!) {{ upsert{name}(input: $input) {{ __typename }} }}"
             );
@@ -275,6 +273,7 @@ async fn tenant_matrix(backend: Backend, domain: &str) {
         domain,
         model: &model,
         probes: 0,
+        upserts: 0,
     };
     // The two tenants, by their claim's column.
     let t = &model.entities[tenant.entity];
@@ -353,9 +352,6 @@ async fn tenant_matrix(backend: Backend, domain: &str) {
             p.probes += 1;
         }
         // Relations from A's own rows, and filters through them.
-        if entity.single_pk().is_none() && entity.relations.is_empty() {
-            continue;
-        }
         let pk = pk_fields(entity).join(" ");
         for relation in &entity.relations {
             let target = &model.entities[relation.target];
@@ -435,10 +431,22 @@ async fn tenant_matrix(backend: Backend, domain: &str) {
         let key = of_b[e].iter().next().unwrap().clone();
         p.writes_refused(&a, e, &key).await;
     }
+    // Every entity with a unique key besides its primary key has an upsert.
+    let erd_domain = erd::load(domain).unwrap();
+    let unique_keyed = scoped
+        .iter()
+        .filter(|&&e| {
+            let info = &model.entities[e];
+            let erd_entity = erd_domain.entity(&info.name).unwrap();
+            !gateway::engine::mutation::conflict_keys(info, erd_entity).is_empty()
+        })
+        .count();
+    assert_eq!(p.upserts, unique_keyed, "{domain}: upserts probed");
     println!(
-        "{domain} ({backend:?}): {} tenant probes over {} tenant-scoped entities, 0 rows leaked, every write refused; {} shared entities: {}",
+        "{domain} ({backend:?}): {} tenant probes over {} tenant-scoped entities ({} upserts), 0 rows leaked, every write refused; {} shared entities: {}",
         p.probes,
         scoped.len(),
+        p.upserts,
         shared.len(),
         shared.join(", ")
     );
@@ -458,6 +466,7 @@ async fn permission_matrix(backend: Backend, domain: &str) {
         domain,
         model: &model,
         probes: 0,
+        upserts: 0,
     };
     let root = operator_token(domain);
     for e in (0..model.entities.len()).filter(|&e| model.entities[e].exposed) {

@@ -16,26 +16,17 @@ fn code(body: &Value) -> &str {
         .unwrap_or("")
 }
 
-fn id_set(nodes: &Value, field: &str) -> BTreeSet<String> {
-    nodes
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| match &n[field] {
+fn id_set(rows: &[Value], field: &str) -> BTreeSet<String> {
+    rows.iter()
+        .map(|r| match &r[field] {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         })
         .collect()
 }
 
-fn column_set(found: &[Value], field: &str) -> BTreeSet<String> {
-    found
-        .iter()
-        .map(|r| match &r[field] {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-        .collect()
+fn nodes(body: &Value) -> &[Value] {
+    body["nodes"].as_array().unwrap()
 }
 
 async fn iaso_columns_and_issued_roles(backend: Backend) {
@@ -191,7 +182,7 @@ async fn opentalk_events_are_their_creators_and_invitees(backend: Backend) {
         )
         .await;
     let events = tenant_events["events"]["nodes"].as_array().unwrap().clone();
-    let all = id_set(&tenant_events["events"]["nodes"], "id");
+    let all = id_set(nodes(&tenant_events["events"]), "id");
     let mut narrower = 0;
     for user in users["users"]["nodes"].as_array().unwrap() {
         let id = user["id"].as_str().unwrap();
@@ -216,7 +207,7 @@ async fn opentalk_events_are_their_creators_and_invitees(backend: Backend) {
                 json!({}),
             )
             .await;
-        let seen = id_set(&body["data"]["events"]["nodes"], "id");
+        let seen = id_set(nodes(&body["data"]["events"]), "id");
         assert_eq!(seen, expected, "{id}: {body}");
         assert_eq!(body["data"]["events"]["totalCount"], expected.len());
         if seen.len() < all.len() {
@@ -232,7 +223,7 @@ async fn opentalk_events_are_their_creators_and_invitees(backend: Backend) {
                 json!({}),
             )
             .await;
-        assert_eq!(id_set(&body["data"]["events"]["nodes"], "id"), all);
+        assert_eq!(id_set(nodes(&body["data"]["events"]), "id"), all);
     }
     assert!(
         narrower > 0,
@@ -297,8 +288,8 @@ async fn placeos_settings_by_level(backend: Backend) {
                 json!({}),
             )
             .await;
-        let seen = id_set(&body["data"]["settings"]["nodes"], "id");
-        let expected = column_set(
+        let seen = id_set(nodes(&body["data"]["settings"]), "id");
+        let expected = id_set(
             &rows(
                 app.db("placeos"),
                 &format!("SELECT id FROM settings WHERE encryption_level <= {level}"),

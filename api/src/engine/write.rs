@@ -268,15 +268,7 @@ fn parse_values(
             }
             match &ctx.writer.subject {
                 Some(subject) => {
-                    // The claim is a string; a numbered user's key is a number.
-                    let claim = match c.scalar {
-                        Scalar::Int | Scalar::BigInt => subject
-                            .parse::<i64>()
-                            .map(|n| GqlValue::Number(n.into()))
-                            .unwrap_or_else(|_| GqlValue::String(subject.clone())),
-                        _ => GqlValue::String(subject.clone()),
-                    };
-                    let v = to_sql(c, ctx.model, &claim, &c.gql).map_err(|_| {
+                    let v = crate::policy::claim_value(c, subject).ok_or_else(|| {
                         ApiError::Unauthenticated(format!(
                             "the token's subject is not a valid `{}`",
                             c.gql
@@ -544,26 +536,21 @@ async fn refuse_frozen(
     tx: &DatabaseTransaction,
     ctx: &WriteContext<'_>,
     entity: usize,
-    items: &[Item],
+    keys: &[(&str, &[GqlValue])],
 ) -> ApiResult<()> {
     let info = &ctx.model.entities[entity];
-    let keys: Vec<(&str, &[GqlValue])> = items
-        .iter()
-        .filter(|i| !i.key.is_empty())
-        .map(|i| (i.path.as_str(), i.key.as_slice()))
-        .collect();
-    if keys.is_empty() {
-        return Ok(());
-    }
     let Some(frozen) = ctx.access.frozen(ctx.model, entity, &info.table) else {
         return Ok(());
     };
+    if keys.is_empty() {
+        return Ok(());
+    }
     let found = keys_where(
         tx,
         ctx,
         entity,
         Condition::all()
-            .add(any_key(ctx, entity, &keys)?)
+            .add(any_key(ctx, entity, keys)?)
             .add(frozen),
     )
     .await?;
@@ -574,6 +561,14 @@ async fn refuse_frozen(
         ))),
         None => Ok(()),
     }
+}
+
+/// The (path, key) of each item.
+fn item_keys(items: &[Item]) -> Vec<(&str, &[GqlValue])> {
+    items
+        .iter()
+        .map(|i| (i.path.as_str(), i.key.as_slice()))
+        .collect()
 }
 
 /// After a write, inside its transaction: every written row must be in
@@ -612,24 +607,7 @@ async fn check_written(
             info.name
         )));
     }
-    if let Some(frozen) = ctx.access.frozen(ctx.model, entity, &info.table) {
-        let found = keys_where(
-            tx,
-            ctx,
-            entity,
-            Condition::all()
-                .add(any_key(ctx, entity, &keys)?)
-                .add(frozen),
-        )
-        .await?;
-        if let Some((path, _)) = keys.iter().find(|(_, k)| found.contains(&joined_key(k))) {
-            return Err(ApiError::Forbidden(format!(
-                "{path}: this {} belongs to a read-only data source",
-                info.name
-            )));
-        }
-    }
-    Ok(())
+    refuse_frozen(tx, ctx, entity, &keys).await
 }
 
 fn check_batch(ctx: &WriteContext<'_>, items: &[Item]) -> ApiResult<()> {
@@ -802,7 +780,7 @@ pub async fn update(
     ctx.access.prepare(db, ctx.model).await?;
     let tx = db.begin().await?;
     check_references(&tx, ctx, entity, &rows).await?;
-    refuse_frozen(&tx, ctx, entity, &items).await?;
+    refuse_frozen(&tx, ctx, entity, &item_keys(&items)).await?;
     for ((path, values), item) in rows.into_iter().zip(&items) {
         let mut cond = key_condition(ctx, entity, &item.key, &path)?
             .add(crate::engine::sql::visible(
@@ -904,6 +882,7 @@ pub async fn delete(
     let info = &ctx.model.entities[entity];
     ctx.access.prepare(db, ctx.model).await?;
     let tx = db.begin().await?;
+    refuse_frozen(&tx, ctx, entity, &item_keys(&items)).await?;
     for item in &items {
         let path = &item.path;
         let key = key_condition(ctx, entity, &item.key, path)?.add(ctx.access.write_scope(
@@ -912,7 +891,6 @@ pub async fn delete(
             &info.table,
             false,
         ));
-        refuse_frozen(&tx, ctx, entity, std::slice::from_ref(item)).await?;
         let returning =
             Query::returning().columns(info.pk.iter().map(|&c| Alias::new(&info.columns[c].name)));
         let result = match (info.soft_delete, op) {

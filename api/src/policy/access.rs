@@ -8,9 +8,9 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Value as SqlValue};
 use tokio::sync::OnceCell;
 
-use super::{EntityPolicy, KeyRef, Policy, RelPath, Rule, Step};
+use super::{EntityPolicy, Policy, RelPath, Rule, Step};
 use crate::auth::Principal;
-use crate::engine::model::{Model, RelKind, Scalar};
+use crate::engine::model::{ColumnInfo, Model, RelKind, Scalar};
 use crate::error::{ApiError, ApiResult};
 
 /// What one caller may do in one domain.
@@ -45,10 +45,9 @@ fn col(alias: &str, column: &str) -> Expr {
     Expr::col((Alias::new(alias), Alias::new(column)))
 }
 
-/// A claim as a value of the key column it is compared with; `None` when it
-/// cannot be one (then it matches nothing).
-fn claim_value(model: &Model, key: &KeyRef, claim: &str) -> Option<SqlValue> {
-    let column = &model.entities[key.entity].columns[key.column];
+/// A claim (always a string) as a value of `column`, the key it is compared
+/// with or stored in; `None` when it cannot be one.
+pub fn claim_value(column: &ColumnInfo, claim: &str) -> Option<SqlValue> {
     match column.scalar {
         Scalar::Int => claim.parse::<i32>().ok().map(SqlValue::from),
         Scalar::BigInt => claim.parse::<i64>().ok().map(SqlValue::from),
@@ -89,11 +88,13 @@ impl Access {
             }
         }
         let tenant = match (&policy.tenant, &principal.tenant) {
-            (Some(key), Some(claim)) => claim_value(model, key, claim),
+            (Some(key), Some(claim)) => claim_value(key.column_info(model), claim),
             _ => None,
         };
         let subject = match (&policy.subject, &principal.subject) {
-            (Some(key), Some(claim)) if !principal.anonymous => claim_value(model, key, claim),
+            (Some(key), Some(claim)) if !principal.anonymous => {
+                claim_value(key.column_info(model), claim)
+            }
             _ => None,
         };
         Self {
@@ -109,14 +110,6 @@ impl Access {
             subject,
             roots: OnceCell::new(),
         }
-    }
-
-    pub fn principal(&self) -> &Principal {
-        &self.principal
-    }
-
-    pub fn policy(&self) -> &Policy {
-        &self.policy
     }
 
     pub fn has_permission(&self, permission: &str) -> bool {
@@ -233,7 +226,7 @@ impl Access {
                 select
                     .column((Alias::new("__r"), Alias::new(path_name)))
                     .from_as(Alias::new(&info.table), Alias::new("__r"))
-                    .cond_where(self.reach(
+                    .cond_where(reach(
                         model,
                         subtree.entity,
                         "__r",
@@ -313,7 +306,7 @@ impl Access {
             let (Some(key), Some(value)) = (&self.policy.tenant, &self.tenant) else {
                 return never();
             };
-            all = all.add(self.reach(
+            all = all.add(reach(
                 model,
                 entity,
                 alias,
@@ -349,8 +342,14 @@ impl Access {
                         }
                         any
                     };
-                    all =
-                        all.add(self.reach(model, entity, alias, path, &Terminal::Cond(&under), 0));
+                    all = all.add(reach(
+                        model,
+                        entity,
+                        alias,
+                        path,
+                        &Terminal::Cond(&under),
+                        0,
+                    ));
                 }
                 Some(_) => {}
             }
@@ -367,11 +366,11 @@ impl Access {
             any_row
                 .expr(Expr::val(1))
                 .from_as(Alias::new(&info.table), Alias::new("__n"))
-                .cond_where(self.reach(model, entity, "__n", path, &term, 0));
+                .cond_where(reach(model, entity, "__n", path, &term, 0));
             all = all.add(
                 Condition::any()
                     .add(Expr::exists(any_row).not())
-                    .add(self.reach(model, entity, alias, path, &term, 0)),
+                    .add(reach(model, entity, alias, path, &term, 0)),
             );
         }
         let owners = [(&policy.owner, true), (&policy.write_owner, writing)];
@@ -384,7 +383,7 @@ impl Access {
             };
             let mut any = Condition::any();
             for path in paths {
-                any = any.add(self.reach(
+                any = any.add(reach(
                     model,
                     entity,
                     alias,
@@ -405,27 +404,6 @@ impl Access {
         all
     }
 
-    /// `alias` (a row of `entity`) reaches, through `path`, the row whose
-    /// `column` is `value`.
-    pub fn reaches(
-        &self,
-        model: &Model,
-        entity: usize,
-        alias: &str,
-        path: &RelPath,
-        column: usize,
-        value: &SqlValue,
-    ) -> Condition {
-        self.reach(
-            model,
-            entity,
-            alias,
-            path,
-            &Terminal::Key { column, value },
-            0,
-        )
-    }
-
     /// The rows of `entity` that must not be written (a read-only data
     /// source's org units), or `None` when the entity has no such rule.
     pub fn frozen(&self, model: &Model, entity: usize, alias: &str) -> Option<Condition> {
@@ -433,46 +411,74 @@ impl Access {
         let end = &model.entities[path.end];
         let name = end.columns[*column].name.clone();
         let is_true = move |a: &str| Condition::all().add(col(a, &name).eq(true));
-        Some(self.reach(model, entity, alias, path, &Terminal::Cond(&is_true), 0))
+        Some(reach(
+            model,
+            entity,
+            alias,
+            path,
+            &Terminal::Cond(&is_true),
+            0,
+        ))
     }
+}
 
-    /// `alias` (a row of `entity`) reaches, through `path`, a row where
-    /// `term` holds. Each step is an `IN (SELECT ...)` subquery.
-    fn reach(
-        &self,
-        model: &Model,
-        entity: usize,
-        alias: &str,
-        path: &RelPath,
-        term: &Terminal<'_>,
-        from: usize,
-    ) -> Condition {
-        let steps = &path.steps[from..];
-        let Some(step) = steps.first() else {
-            return match term {
-                Terminal::Key { column, value } => Condition::all().add(
-                    col(alias, &model.entities[entity].columns[*column].name).eq((*value).clone()),
-                ),
-                Terminal::Cond(f) => f(alias),
-            };
+/// `alias` (a row of `entity`) reaches, through `path`, the row whose
+/// `column` is `value`.
+pub fn reaches(
+    model: &Model,
+    entity: usize,
+    alias: &str,
+    path: &RelPath,
+    column: usize,
+    value: &SqlValue,
+) -> Condition {
+    reach(
+        model,
+        entity,
+        alias,
+        path,
+        &Terminal::Key { column, value },
+        0,
+    )
+}
+
+/// `alias` (a row of `entity`) reaches, through `path`, a row where
+/// `term` holds. Each step is an `IN (SELECT ...)` subquery.
+fn reach(
+    model: &Model,
+    entity: usize,
+    alias: &str,
+    path: &RelPath,
+    term: &Terminal<'_>,
+    from: usize,
+) -> Condition {
+    let steps = &path.steps[from..];
+    let Some(step) = steps.first() else {
+        return match term {
+            Terminal::Key { column, value } => Condition::all().add(
+                col(alias, &model.entities[entity].columns[*column].name).eq((*value).clone()),
+            ),
+            Terminal::Cond(f) => f(alias),
         };
-        let last = steps.len() == 1;
-        let sub = format!("__s{}", from + 1);
-        let info = &model.entities[entity];
-        let pk_name = |e: usize| -> Option<String> {
-            let i = &model.entities[e];
-            i.single_pk().map(|c| i.columns[c].name.clone())
-        };
-        // The key column compared directly when the last step lands on it.
-        let direct_key = |target: usize| match term {
-            Terminal::Key { column, value }
-                if last && Some(*column) == model.entities[target].single_pk() =>
-            {
-                Some(*value)
-            }
-            _ => None,
-        };
-        let expr: Option<SimpleExpr> = match step {
+    };
+    let last = steps.len() == 1;
+    let sub = format!("__s{}", from + 1);
+    let info = &model.entities[entity];
+    let pk_name = |e: usize| -> Option<String> {
+        let i = &model.entities[e];
+        i.single_pk().map(|c| i.columns[c].name.clone())
+    };
+    // The key column compared directly when the last step lands on it.
+    let direct_key = |target: usize| match term {
+        Terminal::Key { column, value }
+            if last && Some(*column) == model.entities[target].single_pk() =>
+        {
+            Some(*value)
+        }
+        _ => None,
+    };
+    let expr: Option<SimpleExpr> =
+        match step {
             Step::Forward { relation, .. } => {
                 let rel = &info.relations[*relation];
                 match &rel.kind {
@@ -480,16 +486,16 @@ impl Access {
                         let fk = col(alias, &info.columns[*column].name);
                         match (direct_key(rel.target), pk_name(rel.target)) {
                             (Some(v), _) => Some(fk.eq(v.clone())),
-                            (None, Some(pk)) => Some(fk.in_subquery(
-                                self.subquery(model, rel.target, &sub, &pk, path, term, from),
-                            )),
+                            (None, Some(pk)) => Some(fk.in_subquery(subquery(
+                                model, rel.target, &sub, &pk, path, term, from,
+                            ))),
                             (None, None) => None,
                         }
                     }
                     RelKind::HasMany { column } | RelKind::HasOne { column } => {
                         let target_col = model.entities[rel.target].columns[*column].name.clone();
                         pk_name(entity).map(|pk| {
-                            col(alias, &pk).in_subquery(self.subquery(
+                            col(alias, &pk).in_subquery(subquery(
                                 model,
                                 rel.target,
                                 &sub,
@@ -516,9 +522,9 @@ impl Access {
                                 select.and_where(col(&j, j_to).eq(v.clone()));
                             }
                             (None, Some(pk)) => {
-                                select.and_where(col(&j, j_to).in_subquery(
-                                    self.subquery(model, rel.target, &sub, &pk, path, term, from),
-                                ));
+                                select.and_where(col(&j, j_to).in_subquery(subquery(
+                                    model, rel.target, &sub, &pk, path, term, from,
+                                )));
                             }
                             (None, None) => return never(),
                         }
@@ -533,17 +539,15 @@ impl Access {
                     RelKind::BelongsTo { column } => {
                         let fk = owner_info.columns[*column].name.clone();
                         pk_name(entity).map(|pk| {
-                            col(alias, &pk).in_subquery(
-                                self.subquery(model, *owner, &sub, &fk, path, term, from),
-                            )
+                            col(alias, &pk)
+                                .in_subquery(subquery(model, *owner, &sub, &fk, path, term, from))
                         })
                     }
                     RelKind::HasMany { column } | RelKind::HasOne { column } => {
                         let mine = info.columns[*column].name.clone();
                         pk_name(*owner).map(|pk| {
-                            col(alias, &mine).in_subquery(
-                                self.subquery(model, *owner, &sub, &pk, path, term, from),
-                            )
+                            col(alias, &mine)
+                                .in_subquery(subquery(model, *owner, &sub, &pk, path, term, from))
                         })
                     }
                     RelKind::ManyToMany {
@@ -558,7 +562,7 @@ impl Access {
                                 select
                                     .column((Alias::new(&j), Alias::new(j_to)))
                                     .from_as(Alias::new(junction), Alias::new(&j))
-                                    .and_where(col(&j, j_from).in_subquery(self.subquery(
+                                    .and_where(col(&j, j_from).in_subquery(subquery(
                                         model, *owner, &sub, &owner_pk, path, term, from,
                                     )));
                                 Some(col(alias, &pk).in_subquery(select))
@@ -569,30 +573,28 @@ impl Access {
                 }
             }
         };
-        match expr {
-            Some(e) => Condition::all().add(e),
-            None => never(),
-        }
+    match expr {
+        Some(e) => Condition::all().add(e),
+        None => never(),
     }
+}
 
-    /// `SELECT sub.column FROM target sub WHERE <the rest of the path>`.
-    #[allow(clippy::too_many_arguments)] // one step of a path walk
-    fn subquery(
-        &self,
-        model: &Model,
-        target: usize,
-        sub: &str,
-        column: &str,
-        path: &RelPath,
-        term: &Terminal<'_>,
-        from: usize,
-    ) -> sea_orm::sea_query::SelectStatement {
-        let t = &model.entities[target];
-        let mut select = Query::select();
-        select
-            .column((Alias::new(sub), Alias::new(column)))
-            .from_as(Alias::new(&t.table), Alias::new(sub))
-            .cond_where(self.reach(model, target, sub, path, term, from + 1));
-        select
-    }
+/// `SELECT sub.column FROM target sub WHERE <the rest of the path>`.
+#[allow(clippy::too_many_arguments)] // one step of a path walk
+fn subquery(
+    model: &Model,
+    target: usize,
+    sub: &str,
+    column: &str,
+    path: &RelPath,
+    term: &Terminal<'_>,
+    from: usize,
+) -> sea_orm::sea_query::SelectStatement {
+    let t = &model.entities[target];
+    let mut select = Query::select();
+    select
+        .column((Alias::new(sub), Alias::new(column)))
+        .from_as(Alias::new(&t.table), Alias::new(sub))
+        .cond_where(reach(model, target, sub, path, term, from + 1));
+    select
 }

@@ -22,8 +22,8 @@ use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object,
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, QueryResult};
 
-use super::{Access, Policy};
-use crate::auth::{AuthKeys, Principal};
+use super::{Policy, reaches};
+use crate::auth::AuthKeys;
 use crate::engine::model::Model;
 use crate::engine::schema::request;
 use crate::engine::value::{key_text, read};
@@ -160,9 +160,21 @@ pub fn register(
     }
     let payload = Object::new("LoginPayload")
         .description("A signed token for `Authorization: Bearer <token>`.")
-        .field(string_field("token", |p| Some(p.token.clone())))
-        .field(string_field("subject", |p| Some(p.subject.clone())))
-        .field(string_field("tenant", |p| p.tenant.clone()))
+        .field(string_field(
+            "token",
+            TypeRef::named_nn(TypeRef::STRING),
+            |p| Some(p.token.clone()),
+        ))
+        .field(string_field(
+            "subject",
+            TypeRef::named_nn(TypeRef::STRING),
+            |p| Some(p.subject.clone()),
+        ))
+        .field(string_field(
+            "tenant",
+            TypeRef::named(TypeRef::STRING),
+            |p| p.tenant.clone(),
+        ))
         .field(Field::new(
             "roles",
             TypeRef::named_nn_list_nn(TypeRef::STRING),
@@ -219,12 +231,7 @@ fn payload_of<'a>(ctx: &async_graphql::dynamic::ResolverContext<'a>) -> ApiResul
         .ok_or_else(|| ApiError::internal("unexpected parent value"))
 }
 
-fn string_field(name: &str, get: fn(&Payload) -> Option<String>) -> Field {
-    let ty = if name == "tenant" {
-        TypeRef::named(TypeRef::STRING)
-    } else {
-        TypeRef::named_nn(TypeRef::STRING)
-    };
+fn string_field(name: &str, ty: TypeRef, get: fn(&Payload) -> Option<String>) -> Field {
     Field::new(name, ty, move |ctx| {
         FieldFuture::new(async move { Ok(get(payload_of(&ctx)?).map(FieldValue::value)) })
     })
@@ -334,19 +341,13 @@ async fn login_once(
         (Some(path), Some(tenant_key)) => {
             let t = &model.entities[tenant_key.entity];
             let key_col = &t.columns[tenant_key.column];
-            let access = Access::new(
-                Arc::new(Policy::empty(&policy.domain)),
-                model,
-                Principal::anonymous(),
-                db.get_database_backend(),
-            );
             let value =
                 crate::engine::value::to_sql(&info.columns[pk], model, &subject_value, "id")?;
             let mut select = Query::select();
             select
                 .column((Alias::new("__t"), Alias::new(&key_col.name)))
                 .from_as(Alias::new(&t.table), Alias::new("__t"))
-                .cond_where(access.reaches(model, tenant_key.entity, "__t", path, pk, &value))
+                .cond_where(reaches(model, tenant_key.entity, "__t", path, pk, &value))
                 .limit(1);
             match db.query_one(&select).await? {
                 Some(r) => text(&read(&r, &key_col.name, key_col, model)?),

@@ -45,7 +45,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-pub use access::Access;
+pub use access::{Access, claim_value, reaches};
 
 use crate::engine::model::{Member, Model, Scalar};
 
@@ -210,6 +210,12 @@ pub struct KeyRef {
     pub column: usize,
 }
 
+impl KeyRef {
+    pub fn column_info<'a>(&self, model: &'a Model) -> &'a crate::engine::model::ColumnInfo {
+        &model.entities[self.entity].columns[self.column]
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Role {
     pub description: String,
@@ -275,22 +281,6 @@ impl Policy {
         let file = format!("api/policies/{}.toml", model.domain);
         let spec: Spec = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
         Resolver { model, file: &file }.policy(spec)
-    }
-
-    /// A policy that grants nothing.
-    pub fn empty(domain: &str) -> Self {
-        Self {
-            domain: domain.to_string(),
-            tenant: None,
-            subject: None,
-            roles: BTreeMap::new(),
-            anonymous: HashSet::new(),
-            authenticated: HashSet::new(),
-            subtree: None,
-            entities: Vec::new(),
-            permissions: HashSet::new(),
-            login: None,
-        }
     }
 
     pub fn entity(&self, entity: usize) -> Option<&EntityPolicy> {
