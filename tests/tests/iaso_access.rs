@@ -6,7 +6,7 @@
 //! failures.
 
 use gateway::demo::DEMO_PASSWORD;
-use gateway_tests::{Backend, TestApp, on_both_backends, token};
+use gateway_tests::{Backend, TestApp, on_both_backends, rows, token};
 use serde_json::{Value, json};
 
 async fn login(app: &TestApp, domain: &str, username: &str, password: &str) -> Value {
@@ -404,7 +404,84 @@ async fn login_and_lockout(backend: Backend) {
     assert_eq!(body["data"]["login"]["tenant"], user["authorityId"]);
 }
 
+/// A root list of org units, whose account is four steps away
+/// (`version.dataSource.projects.account`), reads the account's versions
+/// once per request and then lists exactly the rows of the nested scope.
+/// With more versions than it lists, it keeps the nested scope and stops
+/// reading them.
+async fn account_scope_is_resolved_once_per_request(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["iaso"]).await else {
+        return;
+    };
+    let body = login(&app, "iaso", "avalon.admin", DEMO_PASSWORD).await;
+    let admin = body["data"]["login"]["token"].as_str().unwrap().to_string();
+    assert_eq!(body["data"]["login"]["tenant"], "1", "{body}");
+    let db = app.db("iaso");
+    let account_versions = "SELECT sv.id FROM source_version sv WHERE sv.data_source_id IN \
+        (SELECT j.data_source_id FROM data_source_projects j JOIN project p ON p.id = j.project_id WHERE p.account_id = 1)";
+    let expected: Vec<i64> = rows(
+        db,
+        &format!("SELECT id FROM org_unit WHERE version_id IN ({account_versions}) ORDER BY id"),
+    )
+    .await
+    .iter()
+    .map(|r| r["id"].as_i64().unwrap())
+    .collect();
+    let all = rows(db, "SELECT id FROM org_unit").await.len();
+    assert!(!expected.is_empty() && expected.len() < all, "{all}");
+
+    let query = "{ orgUnits(first: 1000, orderBy: [{ field: NAME }]) { totalCount nodes { id } } }";
+    let mut costs = Vec::new();
+    let mut list = |seen: Value, costs: &mut Vec<u64>, cost: u64| {
+        assert_eq!(ids(&seen, "orgUnits"), expected);
+        assert_eq!(seen["orgUnits"]["totalCount"], json!(expected.len()));
+        costs.push(cost);
+    };
+    for _ in 0..2 {
+        let before = app.statements("iaso");
+        let seen = data_as(&app, &admin, query, json!({})).await;
+        list(seen, &mut costs, app.statements("iaso") - before);
+    }
+    // The profile's org-unit roots, the account's versions, page, count:
+    // the page and the count share one read of the versions.
+    assert_eq!(costs, [4, 4], "statements per request");
+
+    // 101 more versions for the account: too many to list.
+    let source = rows(
+        db,
+        "SELECT j.data_source_id AS d FROM data_source_projects j JOIN project p ON p.id = j.project_id WHERE p.account_id = 1 ORDER BY 1",
+    )
+    .await[0]["d"]
+        .as_i64()
+        .unwrap();
+    let inputs: Vec<Value> = (0..101)
+        .map(|i| json!({ "number": 5000 + i, "dataSourceId": source }))
+        .collect();
+    let made = app
+        .data(
+            "iaso",
+            "mutation($i: [CreateSourceVersionInput!]!) { createSourceVersions(inputs: $i) { id } }",
+            json!({ "i": inputs }),
+        )
+        .await;
+    assert_eq!(made["createSourceVersions"].as_array().unwrap().len(), 101);
+    costs.clear();
+    for _ in 0..2 {
+        let before = app.statements("iaso");
+        let seen = data_as(&app, &admin, query, json!({})).await;
+        list(seen, &mut costs, app.statements("iaso") - before);
+    }
+    // The first request finds the versions too many and keeps the nested
+    // scope; the next ones do not read them again.
+    assert_eq!(
+        costs,
+        [4, 3],
+        "statements per request with 101 more versions"
+    );
+}
+
 on_both_backends!(
+    account_scope_is_resolved_once_per_request,
     profile_org_units_restrict_the_pyramid,
     read_only_permission_and_read_only_sources,
     login_and_lockout

@@ -1,8 +1,8 @@
 //! One request's view of its domain's policy: the caller's permissions and
 //! the SQL conditions that keep its rows to the ones it may see.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Value as SqlValue};
@@ -29,7 +29,15 @@ pub struct Access {
     subject: Option<SqlValue>,
     /// The caller's org-unit roots (materialised paths), loaded on first use.
     roots: OnceCell<Vec<String>>,
+    /// By entity: the keys the first foreign key of its tenant path may
+    /// hold for this caller (`None`: too many to list), resolved once per
+    /// request for the root lists that read the entity.
+    tenant_keys: Mutex<HashMap<usize, Arc<OnceCell<Option<Vec<SqlValue>>>>>>,
 }
+
+/// The most keys a resolved tenant scope lists; beyond that the scope
+/// stays a nested subquery.
+const MAX_TENANT_KEYS: u64 = 100;
 
 /// The end of a relation path: a key equal to a claim, or a condition.
 enum Terminal<'a> {
@@ -109,6 +117,7 @@ impl Access {
             tenant,
             subject,
             roots: OnceCell::new(),
+            tenant_keys: Mutex::default(),
         }
     }
 
@@ -249,6 +258,123 @@ impl Access {
         Ok(())
     }
 
+    /// [`Access::prepare`], and for a root list or count of `entity`
+    /// whose tenant path is long (`version.dataSource.projects.account`),
+    /// the keys its first foreign key may hold: the scope then becomes
+    /// `version_id IN (1, 2)` instead of nested subqueries, which lets
+    /// PostgreSQL use the row's own indexes, such as `(version_id, name)`
+    /// for a list ordered by name. One statement per such entity and
+    /// request; more than [`MAX_TENANT_KEYS`] keys keep the subqueries.
+    pub async fn prepare_list(
+        &self,
+        db: &DatabaseConnection,
+        model: &Model,
+        entity: usize,
+    ) -> ApiResult<()> {
+        self.prepare(db, model).await?;
+        let Some((fk, target, path)) = self.reducible(model, entity) else {
+            return Ok(());
+        };
+        let (Some(key), Some(value), Some(claim)) =
+            (&self.policy.tenant, &self.tenant, &self.principal.tenant)
+        else {
+            return Ok(());
+        };
+        let wide = (entity, claim.clone());
+        if self
+            .policy
+            .wide_tenant_keys
+            .lock()
+            .is_ok_and(|w| w.contains(&wide))
+        {
+            return Ok(());
+        }
+        let cell = self
+            .tenant_keys
+            .lock()
+            .map_err(|_| ApiError::internal("tenant keys lock poisoned"))?
+            .entry(entity)
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| async {
+            let t = &model.entities[target];
+            let Some(pk) = t.single_pk() else {
+                return Ok(None);
+            };
+            let pk_info = &t.columns[pk];
+            let mut select = Query::select();
+            select
+                .column((Alias::new("__k"), Alias::new(&pk_info.name)))
+                .from_as(Alias::new(&t.table), Alias::new("__k"))
+                .cond_where(reach(
+                    model,
+                    target,
+                    "__k",
+                    path,
+                    &Terminal::Key {
+                        column: key.column,
+                        value,
+                    },
+                    1,
+                ))
+                .limit(MAX_TENANT_KEYS + 1);
+            let rows = db.query_all(&select).await?;
+            if rows.len() as u64 > MAX_TENANT_KEYS {
+                if let Ok(mut w) = self.policy.wide_tenant_keys.lock() {
+                    w.insert(wide.clone());
+                }
+                return Ok(None);
+            }
+            let fk_info = &model.entities[entity].columns[fk];
+            let mut keys = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let v = crate::engine::value::read(row, &pk_info.name, pk_info, model)?;
+                keys.push(crate::engine::value::to_sql(fk_info, model, &v, "scope")?);
+            }
+            Ok::<_, ApiError>(Some(keys))
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// For an entity whose tenant path starts with a foreign key and goes
+    /// on for two steps or more: that column, its target and the path.
+    fn reducible<'p>(
+        &'p self,
+        model: &Model,
+        entity: usize,
+    ) -> Option<(usize, usize, &'p RelPath)> {
+        if self.all_tenants {
+            return None;
+        }
+        let path = self.entity_policy(entity)?.tenant.as_ref()?;
+        if path.steps.len() < 3 {
+            return None;
+        }
+        let Some(Step::Forward { relation, .. }) = path.steps.first() else {
+            return None;
+        };
+        let rel = &model.entities[entity].relations[*relation];
+        match rel.kind {
+            RelKind::BelongsTo { column } => Some((column, rel.target, path)),
+            _ => None,
+        }
+    }
+
+    /// The tenant condition on `alias` from keys resolved by
+    /// [`Access::prepare_list`], if they were.
+    fn resolved_tenant(&self, model: &Model, entity: usize, alias: &str) -> Option<Condition> {
+        let (fk, _, _) = self.reducible(model, entity)?;
+        let cell = self.tenant_keys.lock().ok()?.get(&entity)?.clone();
+        let keys = cell.get()?.as_ref()?;
+        let column = col(alias, &model.entities[entity].columns[fk].name);
+        Some(match keys.as_slice() {
+            [] => never(),
+            [one] => Condition::all().add(column.eq(one.clone())),
+            many => Condition::all().add(column.is_in(many.iter().cloned())),
+        })
+    }
+
     /// The rows of `entity` (aliased `alias`) the caller may read.
     pub fn read_scope(&self, model: &Model, entity: usize, alias: &str) -> Condition {
         if !self.can_read(entity) {
@@ -306,17 +432,22 @@ impl Access {
             let (Some(key), Some(value)) = (&self.policy.tenant, &self.tenant) else {
                 return never();
             };
-            all = all.add(reach(
-                model,
-                entity,
-                alias,
-                path,
-                &Terminal::Key {
-                    column: key.column,
-                    value,
-                },
-                0,
-            ));
+            all = all.add(
+                self.resolved_tenant(model, entity, alias)
+                    .unwrap_or_else(|| {
+                        reach(
+                            model,
+                            entity,
+                            alias,
+                            path,
+                            &Terminal::Key {
+                                column: key.column,
+                                value,
+                            },
+                            0,
+                        )
+                    }),
+            );
         }
         if let (Some(path), Some(subtree)) = (&policy.subtree, &self.policy.subtree) {
             let exempt = self.whole_pyramid && path.steps.is_empty();

@@ -266,6 +266,10 @@ pub struct Policy {
     /// Every permission the file names.
     pub permissions: HashSet<String>,
     pub login: Option<Login>,
+    /// (entity, tenant claim) whose tenant keys were found too many to
+    /// list: this process no longer tries to resolve them (see
+    /// `Access::prepare_list`). Learned, not configured.
+    pub wide_tenant_keys: std::sync::Mutex<HashSet<(usize, String)>>,
 }
 
 impl Policy {
@@ -605,6 +609,7 @@ impl Resolver<'_> {
             entities,
             permissions,
             login,
+            wide_tenant_keys: std::sync::Mutex::default(),
         })
     }
 
