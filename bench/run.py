@@ -397,7 +397,8 @@ def render(results):
     lines = []
     lines.append(f"Run of {r['date']} ({'smoke run, --small' if r['small'] else 'full size'}): "
                  f"{r['org_units']:,} org units, {r['instances']:,} instances; "
-                 f"{r['seconds']} s per point after a {r['warmup']} s warm-up at concurrency 16.")
+                 f"each point is the median of {r.get('repeat', 1)} runs of {r['seconds']} s (the two servers "
+                 f"taking turns), after a {r['warmup']} s warm-up at concurrency 16.")
     lines.append("")
     lines.append("Machine: " + r["machine"])
     lines.append("")
@@ -540,16 +541,31 @@ def main():
     parser.add_argument("--org-units", type=int, help="org units (default 100000; 5000 with --small)")
     parser.add_argument("--instances-per-unit", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--seconds", type=int, help="seconds per measured point (default 10; 3 with --small)")
+    parser.add_argument("--seconds", type=int, help="seconds per measured run (default 6; 3 with --small)")
+    parser.add_argument("--repeat", type=int, help="runs per point, median kept (default 3; 1 with --small)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--pg-log", default="/var/log/postgresql/postgresql-15-main.log",
                         help="PostgreSQL's server log, for the raw-SQL capture")
     parser.add_argument("--skip-sqlite", action="store_true", help="do not time the SQLite seed")
     parser.add_argument("--keep", action="store_true", help="keep the bench_ schema afterwards")
     parser.add_argument("--no-markdown", action="store_true", help="do not touch BENCHMARKS.md")
+    parser.add_argument("--only", help="measure only these workloads, e.g. w3,w5 (implies --no-markdown)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the bench_ schema of an earlier --keep run instead of seeding (implies --keep)")
     args = parser.parse_args()
+    global WORKLOADS
+    if args.only:
+        chosen = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+        unknown = [w for w in chosen if w not in WORKLOADS]
+        if unknown or not chosen:
+            raise SystemExit(f"--only: unknown workloads {unknown}; choose among {WORKLOADS}")
+        WORKLOADS = chosen
+        args.no_markdown = True
+    if args.reuse:
+        args.keep = True
     org_units = args.org_units or (5_000 if args.small else 100_000)
-    seconds = args.seconds or (3 if args.small else 10)
+    seconds = args.seconds or (3 if args.small else 6)
+    repeat = args.repeat or (1 if args.small else 3)
     warmup = 2 if args.small else 5
     for tool in ["cargo", "psql", "pgbench", "node", "npm", "wrk"]:
         if not shutil.which(tool):
@@ -600,6 +616,7 @@ def main():
         "small": args.small,
         "org_units": org_units,
         "seconds": seconds,
+        "repeat": repeat,
         "warmup": warmup,
         "machine": machine,
         "versions": versions,
@@ -609,14 +626,21 @@ def main():
                  "--instances-per-unit", str(args.instances_per_unit), "--seed", str(args.seed)]
 
     # 2. Seed PostgreSQL (a fresh bench_iaso schema) and time it.
-    psql(url, f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
+    reusing = args.reuse and psql(url, f"SELECT count(*) FROM pg_namespace WHERE nspname = '{SCHEMA}'") == "1"
+    if not reusing:
+        psql(url, f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
     gateway_process = postgraphile_process = capture_process = None
     try:
-        started = time.time()
-        seeded = output([gateway, *seed_args], env=pg_env)
-        results["seeding"]["PostgreSQL"] = seed_summary(seeded, org_units, time.time() - started)
-        log(f"PostgreSQL seeded: {results['seeding']['PostgreSQL']}")
-        results["instances"] = results["seeding"]["PostgreSQL"]["instances"]
+        if reusing:
+            log(f"reusing schema {SCHEMA} (not seeded, not timed)")
+            args.skip_sqlite = True
+            results["instances"] = int(psql(url, "SELECT count(*) FROM instance", SCHEMA))
+        else:
+            started = time.time()
+            seeded = output([gateway, *seed_args], env=pg_env)
+            results["seeding"]["PostgreSQL"] = seed_summary(seeded, org_units, time.time() - started)
+            log(f"PostgreSQL seeded: {results['seeding']['PostgreSQL']}")
+            results["instances"] = results["seeding"]["PostgreSQL"]["instances"]
 
         # Workload parameters, from the data.
         params = {
@@ -681,32 +705,43 @@ def main():
         results["small_pages"] = "W1 50 → 5 rows, W3 and W4 100 → 10, W5 5,000 → 100"
         results["statements_small_page"] = {}
         for w, (old, new) in smaller.items():
+            if w not in WORKLOADS:
+                continue
             query = load_query("gateway", w, params)
             assert old in query, (w, old)
             results["statements_small_page"][w] = statements_per_request(
                 gw_base, endpoints["gateway"], body_of(query.replace(old, new, 1)), metric_requests)
         log(f"statements per request: {results['statements']}, smaller pages: {results['statements_small_page']}")
 
-        # 5b. Load.
+        # 5b. Load: every point `repeat` times, the two servers taking turns,
+        # and the median kept (this machine is noisy).
         body_dir = WORK / "bodies"
         body_dir.mkdir(exist_ok=True)
         load = {"gateway": {}, "postgraphile": {}}
+        servers = ("gateway", "postgraphile")
         for w in WORKLOADS:
-            for server in ("gateway", "postgraphile"):
+            for server in servers:
                 body_file = body_dir / f"{server}_{w}.json"
                 body_file.write_text(workloads[server][w])
                 wrk(endpoints[server], body_file, 16, warmup)
                 load[server][w] = {}
-                for c in CONCURRENCIES:
-                    r = wrk(endpoints[server], body_file, c, seconds)
-                    expected = sizes[(server, w)]
-                    if r["requests"] and abs(r["bytes"] / r["requests"] - expected) > 0.2 * expected + 500:
-                        log(f"warning: {server} {w} c={c}: {r['bytes'] / r['requests']:.0f} bytes per response, "
-                            f"{expected} expected: some answers were errors")
-                        r["errors"] += 1
+            for c in CONCURRENCIES:
+                runs = {server: [] for server in servers}
+                for rep in range(repeat):
+                    for server in (servers if rep % 2 == 0 else servers[::-1]):
+                        r = wrk(endpoints[server], body_dir / f"{server}_{w}.json", c, seconds)
+                        expected = sizes[(server, w)]
+                        if r["requests"] and abs(r["bytes"] / r["requests"] - expected) > 0.2 * expected + 500:
+                            log(f"warning: {server} {w} c={c}: {r['bytes'] / r['requests']:.0f} bytes per response, "
+                                f"{expected} expected: some answers were errors")
+                            r["errors"] += 1
+                        runs[server].append(r)
+                for server in servers:
+                    r = median_run(runs[server])
                     load[server][w][str(c)] = r
                     log(f"{server:12} {w} c={c:<2} {r['rps']:8.1f} rps  p50 {ms(r['p50_us'])} ms  "
-                        f"p99 {ms(r['p99_us'])} ms  errors {r['errors']}")
+                        f"p99 {ms(r['p99_us'])} ms  errors {r['errors']}  (runs: "
+                        + ", ".join(f"{x:.1f}" for x in r["runs_rps"]) + ")")
         results["load"] = load
         results["rss_kib"] = {
             "gateway": vm_hwm_kib(gateway_process.pid),
@@ -778,6 +813,19 @@ def main():
     print(render(results))
     if not args.no_markdown:
         log(f"wrote {write_markdown(results)}")
+
+
+def median_run(runs):
+    """The median of each figure over repeated runs of one point."""
+    return {
+        "rps": statistics.median(r["rps"] for r in runs),
+        "p50_us": statistics.median(r["p50_us"] for r in runs),
+        "p99_us": statistics.median(r["p99_us"] for r in runs),
+        "requests": sum(r["requests"] for r in runs),
+        "bytes": sum(r["bytes"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+        "runs_rps": [r["rps"] for r in runs],
+    }
 
 
 def seed_summary(stdout, org_units, seconds):
