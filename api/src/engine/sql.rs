@@ -189,7 +189,7 @@ pub async fn fetch_page(
     spec: &ListSpec,
 ) -> ApiResult<Page> {
     let db = &reader.db;
-    reader.access.prepare(db, model).await?;
+    reader.access.prepare_list(db, model, entity).await?;
     let info = &model.entities[entity];
     let terms = sql_terms(&spec.terms, &spec.window);
     let mut select = Query::select();
@@ -235,7 +235,7 @@ pub async fn count(
     include_deleted: bool,
 ) -> ApiResult<u64> {
     let db = &reader.db;
-    reader.access.prepare(db, model).await?;
+    reader.access.prepare_list(db, model, entity).await?;
     let info = &model.entities[entity];
     let mut select = Query::select();
     select

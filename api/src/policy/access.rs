@@ -32,8 +32,11 @@ pub struct Access {
     /// By entity: the keys the first foreign key of its tenant path may
     /// hold for this caller (`None`: too many to list), resolved once per
     /// request for the root lists that read the entity.
-    tenant_keys: Mutex<HashMap<usize, Arc<OnceCell<Option<Vec<SqlValue>>>>>>,
+    tenant_keys: Mutex<HashMap<usize, Arc<KeysCell>>>,
 }
+
+/// The keys of one entity's tenant scope, read once (`None`: too many).
+type KeysCell = OnceCell<Option<Vec<SqlValue>>>;
 
 /// The most keys a resolved tenant scope lists; beyond that the scope
 /// stays a nested subquery.
