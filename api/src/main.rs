@@ -1,12 +1,6 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-// Answers are built from many short-lived small allocations (a value per
-// field of every row); mimalloc serves them faster than the system
-// allocator under concurrency (BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = gateway::config::Cli::parse();
