@@ -432,7 +432,7 @@ async fn account_scope_is_resolved_once_per_request(backend: Backend) {
 
     let query = "{ orgUnits(first: 1000, orderBy: [{ field: NAME }]) { totalCount nodes { id } } }";
     let mut costs = Vec::new();
-    let mut list = |seen: Value, costs: &mut Vec<u64>, cost: u64| {
+    let list = |seen: Value, costs: &mut Vec<u64>, cost: u64| {
         assert_eq!(ids(&seen, "orgUnits"), expected);
         assert_eq!(seen["orgUnits"]["totalCount"], json!(expected.len()));
         costs.push(cost);
