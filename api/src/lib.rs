@@ -181,6 +181,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
             schema,
             policy,
             statements,
+            plain_lists: Default::default(),
         });
     }
     let graphiql = match &config.graphiql_assets {

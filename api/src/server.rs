@@ -24,6 +24,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{AuthKeys, Principal};
+use crate::engine::plain::PlainNodes;
 use crate::engine::{Limits, Model, RequestContext};
 use crate::policy::Access;
 use crate::policy::login::LoginContext;
@@ -40,6 +41,8 @@ pub struct MountedDomain {
     pub policy: Arc<crate::policy::Policy>,
     /// SQL statements run on this domain's pool since start.
     pub statements: Arc<AtomicU64>,
+    /// `nodes` lists answered from their rows without the executor.
+    pub plain_lists: Arc<AtomicU64>,
 }
 
 impl MountedDomain {
@@ -119,6 +122,7 @@ pub async fn execute(
     ));
     let mut context = RequestContext::new(domain.db.clone(), domain.model.clone(), access);
     context.writer.subject = principal.subject.clone();
+    context.plain_nodes = PlainNodes::counted_by(domain.plain_lists.clone());
     let request = request.data(principal);
     let request = request.data(context);
     // Unconstrained: tokio's cooperative budget would otherwise force
@@ -270,6 +274,16 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "gateway_sql_statements_total{{domain=\"{}\"}} {}\n",
             domain.name,
             domain.statement_count()
+        ));
+    }
+    body.push_str(
+        "# HELP gateway_plain_node_lists_total Connection `nodes` lists of columns only, answered from their rows without the per-field executor, per domain.\n# TYPE gateway_plain_node_lists_total counter\n",
+    );
+    for domain in state.domains.iter() {
+        body.push_str(&format!(
+            "gateway_plain_node_lists_total{{domain=\"{}\"}} {}\n",
+            domain.name,
+            domain.plain_lists.load(Ordering::Relaxed)
         ));
     }
     (

@@ -276,6 +276,32 @@ impl TestApp {
         request.send().await.unwrap().json().await.unwrap()
     }
 
+    /// As [`Self::graphql`], the response body as sent (keys in order).
+    pub async fn graphql_text(&self, domain: &str, query: &str, variables: Value) -> String {
+        self.client
+            .post(format!("{}/{domain}/graphql", self.base))
+            .bearer_auth(operator_token(domain))
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// A counter of `GET /metrics`, for one domain.
+    pub async fn metric(&self, name: &str, domain: &str) -> u64 {
+        let (status, body) = self.get("/metrics").await;
+        assert_eq!(status, 200);
+        let prefix = format!("{name}{{domain=\"{domain}\"}} ");
+        body.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{body}"))
+            .parse()
+            .unwrap()
+    }
+
     /// Posts a GraphQL request to `/<domain>/graphql` with extra headers;
     /// returns the HTTP status and the whole response body.
     pub async fn graphql_with_headers(

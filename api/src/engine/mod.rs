@@ -6,6 +6,7 @@ pub mod loader;
 pub mod model;
 pub mod mutation;
 pub mod pagination;
+pub mod plain;
 pub mod prefetch;
 pub mod schema;
 pub mod sql;

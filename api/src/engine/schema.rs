@@ -18,6 +18,7 @@ use crate::engine::loader::{
 };
 use crate::engine::model::{Member, Model, RelKind, Scalar};
 use crate::engine::pagination::{PageLimits, Window, order_field_name, parse_order, parse_window};
+use crate::engine::plain::{PlainNodes, PlainNodesExtension};
 use crate::engine::prefetch::{Prefetched, prefetch};
 use crate::engine::sql::{self, ListSpec, Page, Row};
 use crate::engine::value::{encode_cursor, key_text, to_sql};
@@ -55,6 +56,8 @@ pub struct RequestContext {
     pub reader: sql::Reader,
     pub loader: RequestLoaders,
     pub prefetched: Prefetched,
+    /// `nodes` lists answered without the executor.
+    pub plain_nodes: PlainNodes,
     /// Who writes, for the audit columns.
     pub writer: crate::engine::write::Writer,
 }
@@ -74,6 +77,7 @@ impl RequestContext {
             reader,
             loader,
             prefetched: Prefetched::default(),
+            plain_nodes: PlainNodes::default(),
             writer: crate::engine::write::Writer::default(),
         }
     }
@@ -121,17 +125,9 @@ impl Connection {
                     Source::Root => sql::fetch_page(&ctx.reader, model, self.entity, &self.spec)
                         .await
                         .map(Arc::new),
-                    Source::Relation {
-                        owner,
-                        relation,
-                        parent,
-                    } => {
-                        let key = Children {
-                            owner: *owner,
-                            relation: *relation,
-                            parent: parent.clone(),
-                            key: key_text(parent),
-                            args: self.args.clone(),
+                    Source::Relation { .. } => {
+                        let Some(key) = self.children_key() else {
+                            return Err(ApiError::internal("a relation page without a parent"));
                         };
                         match ctx.prefetched.children(&key) {
                             Some(page) => Ok(page),
@@ -142,6 +138,51 @@ impl Connection {
             })
             .await
             .clone()
+    }
+
+    /// The loader key of a relation's page.
+    fn children_key(&self) -> Option<Children> {
+        match &self.source {
+            Source::Root => None,
+            Source::Relation {
+                owner,
+                relation,
+                parent,
+            } => Some(Children {
+                owner: *owner,
+                relation: *relation,
+                parent: parent.clone(),
+                key: key_text(parent),
+                args: self.args.clone(),
+            }),
+        }
+    }
+
+    /// The page, if it is already in memory (fetched, or prefetched).
+    fn ready_page(&self, ctx: &RequestContext) -> Option<Arc<Page>> {
+        match self.page.get() {
+            Some(Ok(page)) => Some(page.clone()),
+            Some(Err(_)) => None,
+            None => ctx.prefetched.children(&self.children_key()?),
+        }
+    }
+
+    /// Prepares the plain `nodes` selections of this connection's field.
+    fn offer_plain_nodes(
+        &self,
+        model: &Model,
+        ctx: &ResolverContext<'_>,
+        request: &RequestContext,
+    ) {
+        if let Some(page) = self.ready_page(request) {
+            request.plain_nodes.offer(
+                model,
+                self.entity,
+                ctx.ctx.path_node.as_ref(),
+                ctx.ctx.field(),
+                &page.rows,
+            );
+        }
     }
 
     async fn total_count(&self, model: &Model, ctx: &RequestContext) -> ApiResult<u64> {
@@ -455,6 +496,7 @@ pub fn build(
 ) -> Result<Schema, SchemaError> {
     let mut query = Object::new("Query");
     let mut builder = Schema::build("Query", Some("Mutation"), None)
+        .extension(PlainNodesExtension)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity);
     for scalar in scalars() {
@@ -618,11 +660,9 @@ pub fn build(
                                     relation: r,
                                     parent: node.0.values[owner_pk].clone(),
                                 };
-                                Ok(Some(FieldValue::owned_any(connection(
-                                    target_index,
-                                    source,
-                                    spec,
-                                ))))
+                                let conn = connection(target_index, source, spec);
+                                conn.offer_plain_nodes(&m, &ctx, request(&ctx)?);
+                                Ok(Some(FieldValue::owned_any(conn)))
                             })
                         },
                     );
@@ -681,6 +721,7 @@ pub fn build(
                                     connection_node_fields(field),
                                 )
                                 .await?;
+                                conn.offer_plain_nodes(&m, &ctx, request);
                             }
                             Ok(Some(FieldValue::owned_any(conn)))
                         })
