@@ -1,16 +1,19 @@
-//! Plain pages: a connection's `nodes` whose selection is only columns (and
-//! `__typename`) is answered as one prepared value.
+//! Plain pages: a connection's `nodes` whose selection is only columns,
+//! `__typename` and prefetched belongs-to or has-one relations of the same
+//! kind is answered as one prepared value.
 //!
 //! async-graphql's dynamic executor resolves every field of every row on
 //! its own: a boxed future, an argument map, an output check and a clone
 //! per field, which for a 5,000-row page of eight columns is 40,000 field
 //! resolutions and most of the request's CPU. When a connection's rows are
 //! already in memory (a root page, or a prefetched child page) and a `nodes`
-//! selection asks for nothing but columns, the connection's resolver builds
+//! selection asks for nothing but columns and single related rows that the
+//! prefetch has loaded, the connection's resolver builds
 //! that list's value directly from the rows and leaves it under the field's
 //! response path; [`PlainNodesExtension`] answers the `nodes` field with it
-//! and the executor never descends into the rows. Any other selection
-//! (a relation, a connection, `edges`) takes the executor's path.
+//! and the executor never descends into the rows. Any other selection (a
+//! connection, `edges`, a relation the caller may not read, a related row
+//! not prefetched) takes the executor's path.
 //!
 //! The value is what the executor would produce: response keys (aliases)
 //! in selection order with fragments flattened (the schema has no
@@ -29,14 +32,32 @@ use async_graphql::extensions::{
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, QueryPathNode, SelectionField, ServerResult, Value as GqlValue};
 
-use crate::engine::model::{Member, Model, Scalar};
-use crate::engine::schema::RequestContext;
+use crate::engine::loader::ByColumn;
+use crate::engine::model::{Member, Model, RelKind, Scalar};
+use crate::engine::prefetch::Prefetched;
+use crate::engine::schema::{RequestContext, node_projection};
 use crate::engine::sql::Row;
+use crate::engine::value::key_text;
+use crate::policy::Access;
 
 /// What one row of a plain selection answers, per response key.
 enum Cell {
-    Typename,
-    Column { index: usize, is_enum: bool },
+    Typename(String),
+    Column {
+        index: usize,
+        is_enum: bool,
+    },
+    /// A belongs-to or has-one relation, read from the prefetched rows
+    /// under the key its resolver would compute.
+    One {
+        target: usize,
+        /// The column of this row whose value is looked up.
+        from: usize,
+        /// The target's column it is looked up by.
+        lookup: usize,
+        projection: Arc<Vec<usize>>,
+        cells: Vec<(Name, Cell)>,
+    },
 }
 
 /// Prepared `nodes` values of one request, by response path.
@@ -57,15 +78,17 @@ impl PlainNodes {
     }
 
     /// Prepares every plain `nodes` selection under `connection` (whose
-    /// response path is `path`) from `rows`, rows of `entity`.
+    /// response path is `path`) from `rows`, rows of `entity`, for the
+    /// request `request` (whose `plain_nodes` this is).
     pub fn offer(
-        &self,
+        request: &RequestContext,
         model: &Model,
         entity: usize,
         path: Option<&QueryPathNode<'_>>,
         connection: SelectionField<'_>,
         rows: &[Arc<Row>],
     ) {
+        let (access, prefetched) = (&request.reader.access, &request.prefetched);
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for field in connection.selection_set() {
             if field.name() == "nodes" {
@@ -78,22 +101,26 @@ impl PlainNodes {
             if field.name() != "nodes" || seen.get(key) != Some(&1) {
                 continue;
             }
-            let Some(plan) = plan(model, entity, field) else {
+            let Some(cells) = plan(model, access, entity, field.selection_set()) else {
                 continue;
             };
-            let value = GqlValue::List(
-                rows.iter()
-                    .map(|row| answer(model, entity, &plan, row))
-                    .collect(),
-            );
+            let Some(list) = rows
+                .iter()
+                .map(|row| answer(prefetched, &cells, row))
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            let value = GqlValue::List(list);
             let mut response_path = String::new();
             if let Some(path) = path {
                 let _ = write!(response_path, "{path}.");
             }
             response_path.push_str(key);
-            if let Ok(mut values) = self.values.lock() {
+            let this = &request.plain_nodes;
+            if let Ok(mut values) = this.values.lock() {
                 values.insert(response_path, value);
-                self.any.store(true, Ordering::Release);
+                this.any.store(true, Ordering::Release);
             }
         }
     }
@@ -112,19 +139,50 @@ impl PlainNodes {
 }
 
 /// The cells of a selection of `entity`'s fields, or `None` if it selects
-/// anything but columns and `__typename`.
-fn plan(model: &Model, entity: usize, nodes: SelectionField<'_>) -> Option<Vec<(Name, Cell)>> {
+/// anything but columns, `__typename` and readable belongs-to or has-one
+/// relations (themselves selecting the same).
+fn plan<'a>(
+    model: &Model,
+    access: &Access,
+    entity: usize,
+    fields: impl Iterator<Item = SelectionField<'a>>,
+) -> Option<Vec<(Name, Cell)>> {
     let info = &model.entities[entity];
     let mut cells: Vec<(Name, Cell)> = Vec::new();
-    for field in nodes.selection_set() {
+    for field in fields {
         let cell = match field.name() {
-            "__typename" => Cell::Typename,
-            name => match info.members.get(name)? {
+            "__typename" => Cell::Typename(info.name.clone()),
+            name => match *info.members.get(name)? {
                 Member::Column(index) => Cell::Column {
-                    index: *index,
-                    is_enum: matches!(info.columns[*index].scalar, Scalar::Enum(_)),
+                    index,
+                    is_enum: matches!(info.columns[index].scalar, Scalar::Enum(_)),
                 },
-                Member::Relation(_) => return None,
+                Member::Relation(r) => {
+                    let target = info.relations[r].target;
+                    // A refusal is the resolver's to report.
+                    if !access.can_read(target) {
+                        return None;
+                    }
+                    let (from, lookup) = match info.relations[r].kind {
+                        RelKind::BelongsTo { column } => {
+                            (column, model.entities[target].single_pk()?)
+                        }
+                        RelKind::HasOne { column } => (info.single_pk()?, column),
+                        RelKind::HasMany { .. } | RelKind::ManyToMany { .. } => return None,
+                    };
+                    Cell::One {
+                        target,
+                        from,
+                        lookup,
+                        projection: Arc::new(node_projection(
+                            model,
+                            target,
+                            field.selection_set(),
+                            &[],
+                        )),
+                        cells: plan(model, access, target, field.selection_set())?,
+                    }
+                }
             },
         };
         let key = field.alias().unwrap_or(field.name());
@@ -135,19 +193,42 @@ fn plan(model: &Model, entity: usize, nodes: SelectionField<'_>) -> Option<Vec<(
     Some(cells)
 }
 
-fn answer(model: &Model, entity: usize, plan: &[(Name, Cell)], row: &Row) -> GqlValue {
-    let mut object = IndexMap::with_capacity(plan.len());
-    for (key, cell) in plan {
+/// One row's object, or `None` if a relation's rows were not prefetched.
+fn answer(prefetched: &Prefetched, cells: &[(Name, Cell)], row: &Row) -> Option<GqlValue> {
+    let mut object = IndexMap::with_capacity(cells.len());
+    for (key, cell) in cells {
         let value = match cell {
-            Cell::Typename => GqlValue::String(model.entities[entity].name.clone()),
+            Cell::Typename(name) => GqlValue::String(name.clone()),
             Cell::Column { index, is_enum } => match &row.values[*index] {
                 GqlValue::String(s) if *is_enum => GqlValue::Enum(Name::new(s)),
                 v => v.clone(),
             },
+            Cell::One {
+                target,
+                from,
+                lookup,
+                projection,
+                cells,
+            } => match &row.values[*from] {
+                GqlValue::Null => GqlValue::Null,
+                value => {
+                    let rows = prefetched.by_column(&ByColumn {
+                        entity: *target,
+                        column: *lookup,
+                        key: key_text(value),
+                        value: value.clone(),
+                        projection: projection.clone(),
+                    })?;
+                    match rows.first() {
+                        Some(row) => answer(prefetched, cells, row)?,
+                        None => GqlValue::Null,
+                    }
+                }
+            },
         };
         object.insert(key.clone(), value);
     }
-    GqlValue::Object(object)
+    Some(GqlValue::Object(object))
 }
 
 /// Answers `nodes` fields from [`PlainNodes`]; every other field, and a

@@ -175,7 +175,8 @@ impl Connection {
         request: &RequestContext,
     ) {
         if let Some(page) = self.ready_page(request) {
-            request.plain_nodes.offer(
+            PlainNodes::offer(
+                request,
                 model,
                 self.entity,
                 ctx.ctx.path_node.as_ref(),
