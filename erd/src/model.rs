@@ -169,7 +169,8 @@ pub fn constraint_name(prefix: &str, table: &str, columns: &[String]) -> String 
 pub struct Index {
     pub columns: Vec<String>,
     pub unique: bool,
-    /// On PostgreSQL, also index for `LIKE 'prefix%'` (materialised paths).
+    /// A materialised path: compared bytewise (the `C` collation on
+    /// PostgreSQL), so that its index serves `LIKE 'prefix%'` and its order.
     pub prefix: bool,
 }
 

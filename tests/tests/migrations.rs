@@ -334,6 +334,66 @@ async fn path_and_uuid_are_indexed(backend: Backend) {
     );
 }
 
+/// Every prefix-indexed column of the model (a materialised path) is in
+/// byte order on PostgreSQL, so that one index serves a subtree page's
+/// range and its order: the plan reads the range from the path index and
+/// does not sort. (SQLite compares text bytewise whatever the schema.)
+#[tokio::test]
+async fn paths_are_in_byte_order_on_postgres() {
+    let Some(test) = TestDb::new(Backend::Postgres, &[]) else {
+        return;
+    };
+    let mut checked = 0;
+    for name in erd::domain_names() {
+        let db = test.migrated(name).await;
+        let model = erd::load(name).unwrap();
+        for entity in &model.entities {
+            for index in entity.indexes.iter().filter(|i| i.prefix) {
+                let collation = rows(
+                    &db,
+                    &format!(
+                        "SELECT collation_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{}' AND column_name = '{}'",
+                        entity.table, index.columns[0]
+                    ),
+                )
+                .await;
+                assert_eq!(
+                    text(&collation[0], "collation_name"),
+                    "C",
+                    "{name}: {}.{}",
+                    entity.table,
+                    index.columns[0]
+                );
+                checked += 1;
+            }
+        }
+        if name == "iaso" {
+            rows(&db, "SET enable_seqscan = off").await;
+            let plan: Vec<String> = rows(
+                &db,
+                "EXPLAIN SELECT id FROM org_unit WHERE path LIKE '1.2.%' ORDER BY path LIMIT 100",
+            )
+            .await
+            .iter()
+            .map(|r| text(r, "QUERY PLAN"))
+            .collect();
+            rows(&db, "RESET enable_seqscan").await;
+            assert!(
+                plan.iter().any(|l| l
+                    .contains("Index Cond: ((path >= '1.2.'::text) AND (path < '1.2/'::text))")),
+                "the subtree is not read as an index range: {plan:#?}"
+            );
+            assert!(
+                !plan
+                    .iter()
+                    .any(|l| l.trim_start().starts_with("->  Sort") || l.starts_with("Sort")),
+                "a subtree page is sorted: {plan:#?}"
+            );
+        }
+    }
+    assert_eq!(checked, 2, "org_unit.path and team.path");
+}
+
 on_both_backends!(
     every_domain_migrates_to_its_model,
     migrating_twice_is_a_no_op,

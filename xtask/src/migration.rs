@@ -123,16 +123,14 @@ impl MigrationTrait for Migration {
     for entity in &domain.entities {
         for index in &entity.indexes {
             if index.prefix {
-                // `LIKE 'prefix%'` needs a pattern index on PostgreSQL when the
-                // database collation is not C; SQLite's plain index serves
-                // `GLOB 'prefix*'`.
-                let name = ident_name(
-                    "idx",
-                    &entity.table,
-                    &[format!("{}_prefix", index.columns.join("_"))],
-                );
+                // A materialised path is compared bytewise: with the C
+                // collation the plain index below serves both `LIKE
+                // 'prefix%'` and `ORDER BY path` on PostgreSQL (under a
+                // linguistic collation only a `text_pattern_ops` index
+                // serves the prefix, in an order that is not the column's).
+                // SQLite's plain index serves `GLOB 'prefix*'`.
                 postgres.push(format!(
-                    "CREATE INDEX IF NOT EXISTS \\\"{name}\\\" ON \\\"{}\\\" (\\\"{}\\\" text_pattern_ops)",
+                    "ALTER TABLE \\\"{}\\\" ALTER COLUMN \\\"{}\\\" TYPE text COLLATE \\\"C\\\"",
                     entity.table, index.columns[0]
                 ));
             }

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_iaso_initial;
 mod m20261122_000001_iaso_user_roles;
+mod m20261123_000001_iaso_path_byte_order;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_iaso_initial::Migration),
             Box::new(m20261122_000001_iaso_user_roles::Migration),
+            Box::new(m20261123_000001_iaso_path_byte_order::Migration),
         ]
     }
 }
