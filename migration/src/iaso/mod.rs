@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261121_000001_iaso_initial;
 mod m20261122_000001_iaso_user_roles;
 mod m20261123_000001_iaso_path_byte_order;
+mod m20261123_000002_iaso_instance_org_unit_form_period;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_iaso_initial::Migration),
             Box::new(m20261122_000001_iaso_user_roles::Migration),
             Box::new(m20261123_000001_iaso_path_byte_order::Migration),
+            Box::new(m20261123_000002_iaso_instance_org_unit_form_period::Migration),
         ]
     }
 }
