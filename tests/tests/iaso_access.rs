@@ -478,6 +478,37 @@ async fn account_scope_is_resolved_once_per_request(backend: Backend) {
         [4, 3],
         "statements per request with 101 more versions"
     );
+
+    // Two steps away (`project.account`): submissions are scoped by the
+    // account's project ids, read once for the page and the count.
+    let expected: Vec<i64> = rows(
+        db,
+        "SELECT id FROM instance WHERE NOT deleted AND project_id IN \
+         (SELECT id FROM project WHERE account_id = 1) ORDER BY id",
+    )
+    .await
+    .iter()
+    .map(|r| r["id"].as_i64().unwrap())
+    .collect();
+    let all = rows(db, "SELECT id FROM instance WHERE NOT deleted")
+        .await
+        .len();
+    assert!(!expected.is_empty() && expected.len() < all, "{all}");
+    let before = app.statements("iaso");
+    let seen = data_as(
+        &app,
+        &admin,
+        "{ instances(first: 1000) { totalCount nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        app.statements("iaso") - before,
+        4,
+        "roots, projects, page, count"
+    );
+    assert_eq!(ids(&seen, "instances"), expected);
+    assert_eq!(seen["instances"]["totalCount"], json!(expected.len()));
 }
 
 on_both_backends!(

@@ -262,11 +262,14 @@ impl Access {
     }
 
     /// [`Access::prepare`], and for a root list or count of `entity`
-    /// whose tenant path is long (`version.dataSource.projects.account`),
-    /// the keys its first foreign key may hold: the scope then becomes
-    /// `version_id IN (1, 2)` instead of nested subqueries, which lets
-    /// PostgreSQL use the row's own indexes, such as `(version_id, name)`
-    /// for a list ordered by name. One statement per such entity and
+    /// whose tenant is two steps away or more and reached through a
+    /// foreign key of its own (`version.dataSource.projects.account`,
+    /// `project.account`), the keys that foreign key may hold: the scope
+    /// then becomes `version_id IN (1, 2)` instead of nested subqueries,
+    /// which lets PostgreSQL use the row's own indexes, such as
+    /// `(version_id, name)` for a list ordered by name, and keeps it from
+    /// joining the tenant's rows to every probe (a subtree's submissions
+    /// were probed once per project of the account). One statement per such entity and
     /// request; more than [`MAX_TENANT_KEYS`] keys keep the subqueries.
     pub async fn prepare_list(
         &self,
@@ -351,7 +354,7 @@ impl Access {
             return None;
         }
         let path = self.entity_policy(entity)?.tenant.as_ref()?;
-        if path.steps.len() < 3 {
+        if path.steps.len() < 2 {
             return None;
         }
         let Some(Step::Forward { relation, .. }) = path.steps.first() else {
