@@ -37,7 +37,7 @@ impl MigrationTrait for Migration {
             manager.create_index(index).await?;
         }
         if backend == DbBackend::Postgres {
-            for sql in POSTGRES_INDEXES {
+            for sql in POSTGRES_PATHS {
                 manager.get_connection().execute_unprepared(sql).await?;
             }
         }
@@ -150,7 +150,10 @@ impl MigrationTrait for Migration {
         }
     }
     out.push_str("    ]\n}\n");
-    let _ = write!(out, "\nconst POSTGRES_INDEXES: &[&str] = &[\n");
+    let _ = write!(
+        out,
+        "\n/// PostgreSQL only: materialised paths in byte order.\nconst POSTGRES_PATHS: &[&str] = &[\n"
+    );
     for sql in postgres {
         let _ = writeln!(out, "    \"{sql}\",");
     }

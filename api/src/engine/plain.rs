@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
@@ -63,7 +63,6 @@ enum Cell {
 /// Prepared `nodes` values of one request, by response path.
 #[derive(Default)]
 pub struct PlainNodes {
-    any: AtomicBool,
     values: Mutex<HashMap<String, GqlValue>>,
     /// Counts the lists answered this way (the domain's metric).
     served: Option<Arc<AtomicU64>>,
@@ -117,20 +116,21 @@ impl PlainNodes {
                 let _ = write!(response_path, "{path}.");
             }
             response_path.push_str(key);
-            let this = &request.plain_nodes;
-            if let Ok(mut values) = this.values.lock() {
+            if let Ok(mut values) = request.plain_nodes.values.lock() {
                 values.insert(response_path, value);
-                this.any.store(true, Ordering::Release);
             }
         }
     }
 
     /// The prepared value for the `nodes` field at `path`, once.
     fn take(&self, path: &QueryPathNode<'_>) -> Option<GqlValue> {
-        if !self.any.load(Ordering::Acquire) {
-            return None;
-        }
-        let value = self.values.lock().ok()?.remove(&path.to_string())?;
+        let value = {
+            let mut values = self.values.lock().ok()?;
+            if values.is_empty() {
+                return None;
+            }
+            values.remove(&path.to_string())?
+        };
         if let Some(served) = &self.served {
             served.fetch_add(1, Ordering::Relaxed);
         }

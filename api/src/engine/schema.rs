@@ -174,6 +174,11 @@ impl Connection {
         ctx: &ResolverContext<'_>,
         request: &RequestContext,
     ) {
+        // A connection under each row of a list often asks only for
+        // `totalCount` or `edges`: no page lookup for those.
+        if !ctx.ctx.field().selection_set().any(|f| f.name() == "nodes") {
+            return;
+        }
         if let Some(page) = self.ready_page(request) {
             PlainNodes::offer(
                 request,

@@ -238,16 +238,13 @@ impl Access {
                 select
                     .column((Alias::new("__r"), Alias::new(path_name)))
                     .from_as(Alias::new(&info.table), Alias::new("__r"))
-                    .cond_where(reach(
+                    .cond_where(reaches(
                         model,
                         subtree.entity,
                         "__r",
                         &subtree.roots,
-                        &Terminal::Key {
-                            column: subject_key.column,
-                            value: subject,
-                        },
-                        0,
+                        subject_key.column,
+                        subject,
                     ));
                 let mut roots = Vec::new();
                 for row in db.query_all(&select).await? {
@@ -440,19 +437,7 @@ impl Access {
             };
             all = all.add(
                 self.resolved_tenant(model, entity, alias)
-                    .unwrap_or_else(|| {
-                        reach(
-                            model,
-                            entity,
-                            alias,
-                            path,
-                            &Terminal::Key {
-                                column: key.column,
-                                value,
-                            },
-                            0,
-                        )
-                    }),
+                    .unwrap_or_else(|| reaches(model, entity, alias, path, key.column, value)),
             );
         }
         if let (Some(path), Some(subtree)) = (&policy.subtree, &self.policy.subtree) {
@@ -520,17 +505,7 @@ impl Access {
             };
             let mut any = Condition::any();
             for path in paths {
-                any = any.add(reach(
-                    model,
-                    entity,
-                    alias,
-                    path,
-                    &Terminal::Key {
-                        column: key.column,
-                        value,
-                    },
-                    0,
-                ));
+                any = any.add(reaches(model, entity, alias, path, key.column, value));
             }
             all = all.add(any);
         }

@@ -13,20 +13,20 @@ pub struct Migration;
 const NEW: &str = "idx_instance_org_unit_id_form_id_period";
 const OLD: &str = "idx_instance_org_unit_id";
 
+fn index(name: &str, columns: &[&'static str]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table("instance").if_not_exists();
+    for column in columns {
+        index.col(*column);
+    }
+    index.to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .create_index(
-                Index::create()
-                    .name(NEW)
-                    .table("instance")
-                    .col("org_unit_id")
-                    .col("form_id")
-                    .col("period")
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(index(NEW, &["org_unit_id", "form_id", "period"]))
             .await?;
         manager
             .drop_index(
@@ -40,16 +40,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_index(
-                Index::create()
-                    .name(OLD)
-                    .table("instance")
-                    .col("org_unit_id")
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_index(index(OLD, &["org_unit_id"])).await?;
         manager
             .drop_index(
                 Index::drop()
