@@ -96,6 +96,11 @@ pub async fn connect(config: &Config, domain: &str) -> anyhow::Result<DatabaseCo
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // A connection used in the last seconds is handed out as it is:
+        // pinging on every checkout cost a round trip per statement (the
+        // pool pings every connection when it comes back anyway). One idle
+        // longer may have been dropped by the server or a proxy: ping it.
+        .test_before_acquire_if_idle_for(Duration::from_secs(10))
         // Statements are logged at debug, under `sqlx::query`.
         .sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Debug);
