@@ -53,7 +53,7 @@ type BoxFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>>;
 fn unique_values(rows: &[Arc<Row>], column: usize) -> Vec<GqlValue> {
     let mut seen = HashSet::new();
     rows.iter()
-        .map(|r| r.values[column].clone())
+        .map(|r| r.get(column).clone())
         .filter(|v| !matches!(v, GqlValue::Null) && seen.insert(key_text(v)))
         .collect()
 }
@@ -63,7 +63,10 @@ fn selects(field: &SelectionField<'_>, names: &[&str]) -> bool {
 }
 
 /// Loads, for all `rows` of `entity` at once, every relation selected in
-/// `fields`, and below them, level by level.
+/// `fields`, and below them, level by level. Sibling relations are
+/// independent and load at the same time, each on its own pooled
+/// connection: a page with a parent, a type and a version waits for one
+/// round trip, not three.
 pub fn prefetch<'a>(
     ctx: &'a RequestContext,
     model: &'a Model,
@@ -76,181 +79,191 @@ pub fn prefetch<'a>(
         if rows.is_empty() {
             return Ok(());
         }
+        let rows = &rows;
+        async_graphql::futures_util::future::try_join_all(
+            fields
+                .into_iter()
+                .map(|field| prefetch_field(ctx, model, limits, entity, rows, field)),
+        )
+        .await?;
+        Ok(())
+    })
+}
+
+/// [`prefetch`] for one selected field of `rows`.
+fn prefetch_field<'a>(
+    ctx: &'a RequestContext,
+    model: &'a Model,
+    limits: &'a Limits,
+    entity: usize,
+    rows: &'a [Arc<Row>],
+    field: SelectionField<'a>,
+) -> BoxFuture<'a> {
+    Box::pin(async move {
         let info = &model.entities[entity];
-        for field in fields {
-            let Some(Member::Relation(r)) = info.members.get(field.name()) else {
-                continue;
-            };
-            let relation = &info.relations[*r];
-            let target = relation.target;
-            // The field's resolver reports the refusal.
-            if !ctx.reader.access.can_read(target) {
-                continue;
-            }
-            match relation.kind {
-                RelKind::BelongsTo { column } | RelKind::HasOne { column } => {
-                    let (values, lookup) = match relation.kind {
-                        RelKind::BelongsTo { .. } => {
-                            let Some(pk) = model.entities[target].single_pk() else {
-                                continue;
-                            };
-                            (unique_values(&rows, column), pk)
-                        }
-                        _ => {
-                            let Some(pk) = info.single_pk() else { continue };
-                            (unique_values(&rows, pk), column)
-                        }
-                    };
-                    if values.is_empty() {
-                        continue;
+        let Some(Member::Relation(r)) = info.members.get(field.name()) else {
+            return Ok(());
+        };
+        let relation = &info.relations[*r];
+        let target = relation.target;
+        // The field's resolver reports the refusal.
+        if !ctx.reader.access.can_read(target) {
+            return Ok(());
+        }
+        match relation.kind {
+            RelKind::BelongsTo { column } | RelKind::HasOne { column } => {
+                let (values, lookup) = match relation.kind {
+                    RelKind::BelongsTo { .. } => {
+                        let Some(pk) = model.entities[target].single_pk() else {
+                            return Ok(());
+                        };
+                        (unique_values(rows, column), pk)
                     }
-                    let projection =
-                        Arc::new(node_projection(model, target, field.selection_set(), &[]));
-                    let grouped = sql::fetch_by_column(
+                    _ => {
+                        let Some(pk) = info.single_pk() else {
+                            return Ok(());
+                        };
+                        (unique_values(rows, pk), column)
+                    }
+                };
+                if values.is_empty() {
+                    return Ok(());
+                }
+                let projection =
+                    Arc::new(node_projection(model, target, field.selection_set(), &[]));
+                let grouped =
+                    sql::fetch_by_column(&ctx.reader, model, target, lookup, &values, &projection)
+                        .await?;
+                let mut fetched = Vec::new();
+                {
+                    let mut cache = ctx
+                        .prefetched
+                        .by_column
+                        .lock()
+                        .map_err(|_| crate::error::ApiError::Internal)?;
+                    for value in values {
+                        let key = key_text(&value);
+                        let found = grouped.get(&key).cloned().unwrap_or_default();
+                        fetched.extend(found.iter().cloned());
+                        cache.insert(
+                            ByColumn {
+                                entity: target,
+                                column: lookup,
+                                value,
+                                key,
+                                projection: projection.clone(),
+                            },
+                            Arc::new(found),
+                        );
+                    }
+                }
+                prefetch(
+                    ctx,
+                    model,
+                    limits,
+                    target,
+                    fetched,
+                    field.selection_set().collect(),
+                )
+                .await
+            }
+            RelKind::HasMany { .. } | RelKind::ManyToMany { .. } => {
+                let Some(pk) = info.single_pk() else {
+                    return Ok(());
+                };
+                let parents = unique_values(rows, pk);
+                if parents.is_empty() {
+                    return Ok(());
+                }
+                let Ok(arguments) = field.arguments() else {
+                    return Ok(());
+                };
+                let args: async_graphql::indexmap::IndexMap<Name, GqlValue> =
+                    arguments.into_iter().collect();
+                // A bad argument is reported by the field's own resolver.
+                let Ok(spec) = spec_from_args(model, target, &args, field, limits) else {
+                    return Ok(());
+                };
+                let signature_filter = spec.filter.clone();
+                let include_deleted = spec.include_deleted;
+                let args = Arc::new(RelationArgs::new(spec));
+                let mut fetched = Vec::new();
+                if selects(&field, &["nodes", "edges", "pageInfo"]) {
+                    let mut pages =
+                        sql::fetch_children(&ctx.reader, model, entity, *r, &parents, &args.spec)
+                            .await?;
+                    let mut cache = ctx
+                        .prefetched
+                        .children
+                        .lock()
+                        .map_err(|_| crate::error::ApiError::Internal)?;
+                    for parent in &parents {
+                        let key = key_text(parent);
+                        let page = pages.remove(&key).unwrap_or_else(|| Page {
+                            has_previous: args.spec.window.after.is_some()
+                                && !args.spec.window.backward,
+                            has_next: args.spec.window.before.is_some()
+                                && args.spec.window.backward,
+                            ..Page::default()
+                        });
+                        fetched.extend(page.rows.iter().cloned());
+                        cache.insert(
+                            Children {
+                                owner: entity,
+                                relation: *r,
+                                parent: parent.clone(),
+                                key,
+                                args: args.clone(),
+                            },
+                            Arc::new(page),
+                        );
+                    }
+                }
+                if selects(&field, &["totalCount"]) {
+                    let counts = sql::count_children(
                         &ctx.reader,
                         model,
-                        target,
-                        lookup,
-                        &values,
-                        &projection,
+                        entity,
+                        *r,
+                        &parents,
+                        signature_filter.as_ref(),
+                        include_deleted,
                     )
                     .await?;
-                    let mut fetched = Vec::new();
-                    {
-                        let mut cache = ctx
-                            .prefetched
-                            .by_column
-                            .lock()
-                            .map_err(|_| crate::error::ApiError::Internal)?;
-                        for value in values {
-                            let key = key_text(&value);
-                            let found = grouped.get(&key).cloned().unwrap_or_default();
-                            fetched.extend(found.iter().cloned());
-                            cache.insert(
-                                ByColumn {
-                                    entity: target,
-                                    column: lookup,
-                                    value,
-                                    key,
-                                    projection: projection.clone(),
-                                },
-                                Arc::new(found),
-                            );
-                        }
+                    let signature =
+                        ChildCount::signature_of(signature_filter.as_ref(), include_deleted);
+                    let filter = Arc::new(signature_filter);
+                    let mut cache = ctx
+                        .prefetched
+                        .counts
+                        .lock()
+                        .map_err(|_| crate::error::ApiError::Internal)?;
+                    for parent in &parents {
+                        let key = key_text(parent);
+                        cache.insert(
+                            ChildCount {
+                                owner: entity,
+                                relation: *r,
+                                parent: parent.clone(),
+                                key: key.clone(),
+                                filter: filter.clone(),
+                                include_deleted,
+                                signature: signature.clone(),
+                            },
+                            counts.get(&key).copied().unwrap_or(0),
+                        );
                     }
-                    prefetch(
-                        ctx,
-                        model,
-                        limits,
-                        target,
-                        fetched,
-                        field.selection_set().collect(),
-                    )
-                    .await?;
                 }
-                RelKind::HasMany { .. } | RelKind::ManyToMany { .. } => {
-                    let Some(pk) = info.single_pk() else { continue };
-                    let parents = unique_values(&rows, pk);
-                    if parents.is_empty() {
-                        continue;
-                    }
-                    let Ok(arguments) = field.arguments() else {
-                        continue;
-                    };
-                    let args: async_graphql::indexmap::IndexMap<Name, GqlValue> =
-                        arguments.into_iter().collect();
-                    // A bad argument is reported by the field's own resolver.
-                    let Ok(spec) = spec_from_args(model, target, &args, field, limits) else {
-                        continue;
-                    };
-                    let signature_filter = spec.filter.clone();
-                    let include_deleted = spec.include_deleted;
-                    let args = Arc::new(RelationArgs::new(spec));
-                    let mut fetched = Vec::new();
-                    if selects(&field, &["nodes", "edges", "pageInfo"]) {
-                        let mut pages = sql::fetch_children(
-                            &ctx.reader,
-                            model,
-                            entity,
-                            *r,
-                            &parents,
-                            &args.spec,
-                        )
-                        .await?;
-                        let mut cache = ctx
-                            .prefetched
-                            .children
-                            .lock()
-                            .map_err(|_| crate::error::ApiError::Internal)?;
-                        for parent in &parents {
-                            let key = key_text(parent);
-                            let page = pages.remove(&key).unwrap_or_else(|| Page {
-                                has_previous: args.spec.window.after.is_some()
-                                    && !args.spec.window.backward,
-                                has_next: args.spec.window.before.is_some()
-                                    && args.spec.window.backward,
-                                ..Page::default()
-                            });
-                            fetched.extend(page.rows.iter().cloned());
-                            cache.insert(
-                                Children {
-                                    owner: entity,
-                                    relation: *r,
-                                    parent: parent.clone(),
-                                    key,
-                                    args: args.clone(),
-                                },
-                                Arc::new(page),
-                            );
-                        }
-                    }
-                    if selects(&field, &["totalCount"]) {
-                        let counts = sql::count_children(
-                            &ctx.reader,
-                            model,
-                            entity,
-                            *r,
-                            &parents,
-                            signature_filter.as_ref(),
-                            include_deleted,
-                        )
-                        .await?;
-                        let signature =
-                            ChildCount::signature_of(signature_filter.as_ref(), include_deleted);
-                        let filter = Arc::new(signature_filter);
-                        let mut cache = ctx
-                            .prefetched
-                            .counts
-                            .lock()
-                            .map_err(|_| crate::error::ApiError::Internal)?;
-                        for parent in &parents {
-                            let key = key_text(parent);
-                            cache.insert(
-                                ChildCount {
-                                    owner: entity,
-                                    relation: *r,
-                                    parent: parent.clone(),
-                                    key: key.clone(),
-                                    filter: filter.clone(),
-                                    include_deleted,
-                                    signature: signature.clone(),
-                                },
-                                counts.get(&key).copied().unwrap_or(0),
-                            );
-                        }
-                    }
-                    prefetch(
-                        ctx,
-                        model,
-                        limits,
-                        target,
-                        fetched,
-                        connection_node_fields(field),
-                    )
-                    .await?;
-                }
+                prefetch(
+                    ctx,
+                    model,
+                    limits,
+                    target,
+                    fetched,
+                    connection_node_fields(field),
+                )
+                .await
             }
         }
-        Ok(())
     })
 }

@@ -268,13 +268,28 @@ impl Access {
     /// joining the tenant's rows to every probe (a subtree's submissions
     /// were probed once per project of the account). One statement per such entity and
     /// request; more than [`MAX_TENANT_KEYS`] keys keep the subqueries.
+    /// The two lookups are independent and run at the same time.
     pub async fn prepare_list(
         &self,
         db: &DatabaseConnection,
         model: &Model,
         entity: usize,
     ) -> ApiResult<()> {
-        self.prepare(db, model).await?;
+        async_graphql::futures_util::future::try_join(
+            self.prepare(db, model),
+            self.prepare_tenant_keys(db, model, entity),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The tenant keys of [`Access::prepare_list`].
+    async fn prepare_tenant_keys(
+        &self,
+        db: &DatabaseConnection,
+        model: &Model,
+        entity: usize,
+    ) -> ApiResult<()> {
         let Some((fk, target, path)) = self.reducible(model, entity) else {
             return Ok(());
         };
