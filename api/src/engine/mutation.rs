@@ -203,7 +203,7 @@ async fn written<'a>(
 /// projected: `node_projection` keeps it when the payload selects it, and
 /// `written` adds it otherwise).
 fn is_deleted(info: &EntityInfo, row: &sql::Row) -> bool {
-    match info.soft_delete.map(|c| &row.values[c]) {
+    match info.soft_delete.map(|c| row.get(c)) {
         Some(GqlValue::Boolean(flag)) => *flag,
         Some(GqlValue::Null) | None => false,
         Some(_) => true,

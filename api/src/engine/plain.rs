@@ -199,7 +199,7 @@ fn answer(prefetched: &Prefetched, cells: &[(Name, Cell)], row: &Row) -> Option<
     for (key, cell) in cells {
         let value = match cell {
             Cell::Typename(name) => GqlValue::String(name.clone()),
-            Cell::Column { index, is_enum } => match &row.values[*index] {
+            Cell::Column { index, is_enum } => match row.get(*index) {
                 GqlValue::String(s) if *is_enum => GqlValue::Enum(Name::new(s)),
                 v => v.clone(),
             },
@@ -209,7 +209,7 @@ fn answer(prefetched: &Prefetched, cells: &[(Name, Cell)], row: &Row) -> Option<
                 lookup,
                 projection,
                 cells,
-            } => match &row.values[*from] {
+            } => match row.get(*from) {
                 GqlValue::Null => GqlValue::Null,
                 value => {
                     let rows = prefetched.by_column(&ByColumn {

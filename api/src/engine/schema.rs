@@ -233,7 +233,7 @@ impl Connection {
             .spec
             .terms
             .iter()
-            .map(|t| row.values[t.column].clone())
+            .map(|t| row.get(t.column).clone())
             .collect();
         encode_cursor(&values)
     }
@@ -589,7 +589,7 @@ pub fn build(
                 // A column is already in memory: answered without a future
                 // (a page of 5,000 rows asks this 5,000 times per column).
                 move |ctx| match parent::<Node>(&ctx) {
-                    Ok(node) => FieldFuture::Value(match &node.0.values[c] {
+                    Ok(node) => FieldFuture::Value(match node.0.get(c) {
                         GqlValue::Null => None,
                         v => Some(FieldValue::value(v.clone())),
                     }),
@@ -623,7 +623,7 @@ pub fn build(
                         let m = m.clone();
                         FieldFuture::new(async move {
                             let node = parent::<Node>(&ctx)?;
-                            let value = node.0.values[column].clone();
+                            let value = node.0.get(column).clone();
                             if matches!(value, GqlValue::Null) {
                                 return Ok(None);
                             }
@@ -643,7 +643,7 @@ pub fn build(
                             let owner_pk = m.entities[index]
                                 .single_pk()
                                 .ok_or_else(|| ApiError::internal("no single key"))?;
-                            let value = node.0.values[owner_pk].clone();
+                            let value = node.0.get(owner_pk).clone();
                             one_by_column(&ctx, &m, target_index, column, value).await
                         })
                     })
@@ -664,7 +664,7 @@ pub fn build(
                                 let source = Source::Relation {
                                     owner: index,
                                     relation: r,
-                                    parent: node.0.values[owner_pk].clone(),
+                                    parent: node.0.get(owner_pk).clone(),
                                 };
                                 let conn = connection(target_index, source, spec);
                                 conn.offer_plain_nodes(&m, &ctx, request(&ctx)?);
