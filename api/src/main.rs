@@ -16,3 +16,13 @@ async fn main() -> anyhow::Result<()> {
     }
     gateway::run(cli).await
 }
+
+/// mimalloc rather than the system allocator: a request allocates and
+/// frees many small values (rows, answers, JSON) on whichever worker
+/// thread polls it, and glibc's malloc spent a third of a large page's CPU
+/// time in its arena locks and consolidation. With rows that hold only
+/// what was read, the peak RSS stays under the 150 MB budget (W5 at
+/// concurrency 64: 122-129 MiB against 77-80 with glibc) for 40-45% more
+/// throughput on W2 and W5 (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
