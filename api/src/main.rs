@@ -20,9 +20,10 @@ async fn main() -> anyhow::Result<()> {
 /// mimalloc rather than the system allocator: a request allocates and
 /// frees many small values (rows, answers, JSON) on whichever worker
 /// thread polls it, and glibc's malloc spent a third of a large page's CPU
-/// time in its arena locks and consolidation. With rows that hold only
-/// what was read, the peak RSS stays under the 150 MB budget (W5 at
-/// concurrency 64: 122-129 MiB against 77-80 with glibc) for 40-45% more
-/// throughput on W2 and W5 (BENCHMARKS.md).
+/// time in its arena locks and consolidation. Version 2 (the crate's `v2`
+/// feature): version 3 backs its arenas with transparent huge pages, and
+/// one process taken through every benchmark workload peaked at 150 MiB
+/// against 93 with version 2 and 80 with glibc; the throughput gain is the
+/// same (W5 at concurrency 64: 45-51 -> 68-86 rps; BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

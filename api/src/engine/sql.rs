@@ -565,3 +565,25 @@ pub async fn count_children(
     }
     Ok(counts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_answers_for_the_columns_it_read_and_null_for_the_rest() {
+        // Columns 4 and 1 read, in that order, out of 6.
+        let mut slots = vec![ABSENT; 6];
+        slots[4] = 0;
+        slots[1] = 1;
+        let row = Row {
+            values: vec![GqlValue::from(7), GqlValue::String("Kindia".into())],
+            slots: slots.into(),
+        };
+        assert_eq!(row.get(4), &GqlValue::from(7));
+        assert_eq!(row.get(1), &GqlValue::String("Kindia".into()));
+        assert_eq!(row.get(0), &GqlValue::Null);
+        assert_eq!(row.get(5), &GqlValue::Null);
+        assert_eq!(row.get(99), &GqlValue::Null);
+    }
+}
