@@ -15,6 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use async_graphql::futures_util::{TryStreamExt, stream};
 use async_graphql::{Name, SelectionField, Value as GqlValue};
 
 use crate::engine::loader::{ByColumn, ChildCount, Children, RelationArgs};
@@ -62,11 +63,15 @@ fn selects(field: &SelectionField<'_>, names: &[&str]) -> bool {
     field.selection_set().any(|f| names.contains(&f.name()))
 }
 
+/// Sibling relations of one level loaded at the same time, at most: one
+/// request with many relations under a page does not take the whole pool.
+const SIBLINGS_AT_ONCE: usize = 4;
+
 /// Loads, for all `rows` of `entity` at once, every relation selected in
 /// `fields`, and below them, level by level. Sibling relations are
-/// independent and load at the same time, each on its own pooled
-/// connection: a page with a parent, a type and a version waits for one
-/// round trip, not three.
+/// independent and load at the same time ([`SIBLINGS_AT_ONCE`] at most),
+/// each on its own pooled connection: a page with a parent, a type and a
+/// version waits for one round trip, not three.
 pub fn prefetch<'a>(
     ctx: &'a RequestContext,
     model: &'a Model,
@@ -80,13 +85,11 @@ pub fn prefetch<'a>(
             return Ok(());
         }
         let rows = &rows;
-        async_graphql::futures_util::future::try_join_all(
-            fields
-                .into_iter()
-                .map(|field| prefetch_field(ctx, model, limits, entity, rows, field)),
-        )
-        .await?;
-        Ok(())
+        stream::iter(fields.into_iter().map(Ok))
+            .try_for_each_concurrent(SIBLINGS_AT_ONCE, |field| {
+                prefetch_field(ctx, model, limits, entity, rows, field)
+            })
+            .await
     })
 }
 
