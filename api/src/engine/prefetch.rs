@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_graphql::futures_util::{TryStreamExt, stream};
 use async_graphql::{Name, SelectionField, Value as GqlValue};
@@ -47,6 +47,11 @@ impl Prefetched {
     pub fn count(&self, key: &ChildCount) -> Option<u64> {
         self.counts.lock().ok()?.get(key).copied()
     }
+}
+
+/// A cache of [`Prefetched`], for writing.
+fn locked<T>(cache: &Mutex<T>) -> ApiResult<MutexGuard<'_, T>> {
+    cache.lock().map_err(|_| crate::error::ApiError::Internal)
 }
 
 type BoxFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>>;
@@ -139,11 +144,7 @@ fn prefetch_field<'a>(
                         .await?;
                 let mut fetched = Vec::new();
                 {
-                    let mut cache = ctx
-                        .prefetched
-                        .by_column
-                        .lock()
-                        .map_err(|_| crate::error::ApiError::Internal)?;
+                    let mut cache = locked(&ctx.prefetched.by_column)?;
                     for value in values {
                         let key = key_text(&value);
                         let found = grouped.get(&key).cloned().unwrap_or_default();
@@ -195,11 +196,7 @@ fn prefetch_field<'a>(
                     let mut pages =
                         sql::fetch_children(&ctx.reader, model, entity, *r, &parents, &args.spec)
                             .await?;
-                    let mut cache = ctx
-                        .prefetched
-                        .children
-                        .lock()
-                        .map_err(|_| crate::error::ApiError::Internal)?;
+                    let mut cache = locked(&ctx.prefetched.children)?;
                     for parent in &parents {
                         let key = key_text(parent);
                         let page = pages.remove(&key).unwrap_or_else(|| Page {
@@ -236,11 +233,7 @@ fn prefetch_field<'a>(
                     let signature =
                         ChildCount::signature_of(signature_filter.as_ref(), include_deleted);
                     let filter = Arc::new(signature_filter);
-                    let mut cache = ctx
-                        .prefetched
-                        .counts
-                        .lock()
-                        .map_err(|_| crate::error::ApiError::Internal)?;
+                    let mut cache = locked(&ctx.prefetched.counts)?;
                     for parent in &parents {
                         let key = key_text(parent);
                         cache.insert(

@@ -266,9 +266,9 @@ impl Access {
     /// which lets PostgreSQL use the row's own indexes, such as
     /// `(version_id, name)` for a list ordered by name, and keeps it from
     /// joining the tenant's rows to every probe (a subtree's submissions
-    /// were probed once per project of the account). One statement per such entity and
-    /// request; more than [`MAX_TENANT_KEYS`] keys keep the subqueries.
-    /// The two lookups are independent and run at the same time.
+    /// were probed once per project of the account). One statement per
+    /// such entity and request; more than [`MAX_TENANT_KEYS`] keys keep the
+    /// subqueries. The two lookups are independent and run at the same time.
     pub async fn prepare_list(
         &self,
         db: &DatabaseConnection,
