@@ -7,6 +7,7 @@ mod m20261121_000001_iaso_initial;
 mod m20261122_000001_iaso_user_roles;
 mod m20261123_000001_iaso_path_byte_order;
 mod m20261123_000002_iaso_instance_org_unit_form_period;
+mod m20261124_000001_iaso_org_unit_version_path;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_iaso_user_roles::Migration),
             Box::new(m20261123_000001_iaso_path_byte_order::Migration),
             Box::new(m20261123_000002_iaso_instance_org_unit_form_period::Migration),
+            Box::new(m20261124_000001_iaso_org_unit_version_path::Migration),
         ]
     }
 }
