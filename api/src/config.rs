@@ -124,6 +124,19 @@ pub struct Config {
     )]
     pub max_page_size: u64,
 
+    /// Seconds a caller's row-scope lookups (Iaso's org-unit roots, the
+    /// account's versions and projects) are kept across requests. A write
+    /// through this gateway to a table they read drops them at once; a
+    /// change made elsewhere shows within this time. 0 reads them once per
+    /// request.
+    #[arg(
+        long,
+        env = "GATEWAY_SCOPE_CACHE_SECONDS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub scope_cache_seconds: u64,
+
     /// Log JSON lines instead of text. `RUST_LOG` sets the filter
     /// (`RUST_LOG=sqlx::query=debug` logs every SQL statement).
     #[arg(long, env = "GATEWAY_LOG_JSON", global = true)]

@@ -172,6 +172,11 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
         let model = Arc::new(engine::Model::build(&erd_model).map_err(anyhow::Error::msg)?);
         let hooks = Arc::new(domains::hooks(name, &model));
         let policy = policy::Policy::load(&model).map_err(anyhow::Error::msg)?;
+        let scopes = Arc::new(policy::ScopeCache::new(
+            &model,
+            &policy,
+            std::time::Duration::from_secs(config.scope_cache_seconds),
+        ));
         let schema = engine::build(model.clone(), &erd_model, &policy, hooks, limits)
             .with_context(|| format!("building the {name} schema"))?;
         domains.push(MountedDomain {
@@ -180,6 +185,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
             model,
             schema,
             policy,
+            scopes,
             statements,
             plain_lists: Default::default(),
         });

@@ -39,6 +39,8 @@ pub struct MountedDomain {
     pub schema: async_graphql::dynamic::Schema,
     /// Who may read and write what (`api/policies/<domain>.toml`).
     pub policy: Arc<crate::policy::Policy>,
+    /// The policy's scope lookups, kept across requests.
+    pub scopes: Arc<crate::policy::ScopeCache>,
     /// SQL statements run on this domain's pool since start.
     pub statements: Arc<AtomicU64>,
     /// `nodes` lists answered from their rows without the executor.
@@ -116,6 +118,7 @@ pub async fn execute(
 ) -> GqlResponse {
     let access = Arc::new(Access::new(
         domain.policy.clone(),
+        domain.scopes.clone(),
         &domain.model,
         principal.clone(),
         domain.db.get_database_backend(),

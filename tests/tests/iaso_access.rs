@@ -443,8 +443,9 @@ async fn account_scope_is_resolved_once_per_request(backend: Backend) {
         list(seen, &mut costs, app.statements("iaso") - before);
     }
     // The profile's org-unit roots, the account's versions, page, count:
-    // the page and the count share one read of the versions.
-    assert_eq!(costs, [4, 4], "statements per request");
+    // the page and the count share one read of the versions, and the next
+    // request finds both lookups kept from the first.
+    assert_eq!(costs, [4, 2], "statements per request");
 
     // 101 more versions for the account: too many to list.
     let source = rows(
@@ -471,11 +472,12 @@ async fn account_scope_is_resolved_once_per_request(backend: Backend) {
         let seen = data_as(&app, &admin, query, json!({})).await;
         list(seen, &mut costs, app.statements("iaso") - before);
     }
-    // The first request finds the versions too many and keeps the nested
-    // scope; the next ones do not read them again.
+    // Writing versions dropped the kept versions (not the roots): the
+    // first request finds them too many and keeps the nested scope; the
+    // next ones do not read them again.
     assert_eq!(
         costs,
-        [4, 3],
+        [3, 2],
         "statements per request with 101 more versions"
     );
 
@@ -504,14 +506,113 @@ async fn account_scope_is_resolved_once_per_request(backend: Backend) {
     .await;
     assert_eq!(
         app.statements("iaso") - before,
-        4,
-        "roots, projects, page, count"
+        3,
+        "projects, page, count (the roots were kept)"
     );
     assert_eq!(ids(&seen, "instances"), expected);
     assert_eq!(seen["instances"]["totalCount"], json!(expected.len()));
 }
 
+/// An agent's org-unit roots are read once and kept across requests until
+/// a write through the gateway changes a table they come from: its root
+/// moved under another unit, it sees its subtree at the new paths on its
+/// very next request. With `GATEWAY_SCOPE_CACHE_SECONDS=0` every request
+/// reads them again.
+async fn scope_lookups_are_kept_until_a_write_changes_them(backend: Backend) {
+    for seconds in [60, 0] {
+        let Some(app) = TestApp::spawn_with(backend, &["iaso"], |c| {
+            c.demo_data = Some(true);
+            c.scope_cache_seconds = seconds;
+        })
+        .await
+        else {
+            return;
+        };
+        let body = login(&app, "iaso", "avalon.agent", DEMO_PASSWORD).await;
+        let agent = body["data"]["login"]["token"].as_str().unwrap().to_string();
+        let agent_id: i64 = body["data"]["login"]["subject"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let profile = app
+            .data(
+                "iaso",
+                "query($u: Int!) { profiles(filter: { userId: { eq: $u } }) { nodes { orgUnits { nodes { id path versionId } } } } }",
+                json!({ "u": agent_id }),
+            )
+            .await;
+        let root = profile["profiles"]["nodes"][0]["orgUnits"]["nodes"][0].clone();
+        let path = root["path"].as_str().unwrap().to_string();
+
+        let query = "{ orgUnits(first: 10000) { totalCount nodes { id path } } }";
+        let mut costs = Vec::new();
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let before = app.statements("iaso");
+            let data = data_as(&app, &agent, query, json!({})).await;
+            costs.push(app.statements("iaso") - before);
+            seen.push(ids(&data, "orgUnits"));
+        }
+        assert!(!seen[0].is_empty());
+        assert!(seen.iter().all(|s| *s == seen[0]), "{seen:?}");
+        // Roots, versions, page, count; then page and count.
+        let expected = if seconds == 0 { [4, 4, 4] } else { [4, 2, 2] };
+        assert_eq!(costs, expected, "{seconds} s: statements per request");
+
+        // The root moves under a unit outside its subtree: every path
+        // below it is rewritten.
+        let others = app
+            .data(
+                "iaso",
+                "query($v: Int!) { orgUnits(first: 10000, filter: { versionId: { eq: $v } }) { nodes { id path } } }",
+                json!({ "v": root["versionId"] }),
+            )
+            .await;
+        let outside = others["orgUnits"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| {
+                let p = u["path"].as_str().unwrap();
+                p != path
+                    && !p.starts_with(&format!("{path}."))
+                    && !path.starts_with(&format!("{p}."))
+            })
+            .unwrap()
+            .clone();
+        let moved = app
+            .data(
+                "iaso",
+                "mutation($id: Int!, $to: Int!) { updateOrgUnit(id: $id, input: { parentId: $to }) { path } }",
+                json!({ "id": root["id"], "to": outside["id"] }),
+            )
+            .await;
+        let new_path = moved["updateOrgUnit"]["path"].as_str().unwrap();
+        assert_ne!(new_path, path);
+
+        let before = app.statements("iaso");
+        let data = data_as(&app, &agent, query, json!({})).await;
+        // The roots are read again; the versions were kept.
+        let expected = if seconds == 0 { 4 } else { 3 };
+        assert_eq!(app.statements("iaso") - before, expected, "{seconds} s");
+        assert_eq!(
+            ids(&data, "orgUnits"),
+            seen[0],
+            "{seconds} s: the subtree after the move"
+        );
+        for unit in data["orgUnits"]["nodes"].as_array().unwrap() {
+            let p = unit["path"].as_str().unwrap();
+            assert!(
+                p == new_path || p.starts_with(&format!("{new_path}.")),
+                "{p}"
+            );
+        }
+    }
+}
+
 on_both_backends!(
+    scope_lookups_are_kept_until_a_write_changes_them,
     account_scope_is_resolved_once_per_request,
     profile_org_units_restrict_the_pyramid,
     read_only_permission_and_read_only_sources,

@@ -757,6 +757,7 @@ pub async fn insert(
         .collect();
     check_written(&tx, ctx, entity, &written, op == Op::Create).await?;
     tx.commit().await?;
+    ctx.access.written(entity);
     Ok(keys)
 }
 
@@ -826,6 +827,7 @@ pub async fn update(
         .collect();
     check_written(&tx, ctx, entity, &written, false).await?;
     tx.commit().await?;
+    ctx.access.written(entity);
     Ok(items.into_iter().map(|i| i.key).collect())
 }
 
@@ -954,5 +956,6 @@ pub async fn delete(
         run_hooks(&tx, ctx, entity, op, &item.key, &item.input).await?;
     }
     tx.commit().await?;
+    ctx.access.written(entity);
     Ok(items.into_iter().map(|i| i.key).collect())
 }

@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Value as SqlValue};
 use tokio::sync::OnceCell;
 
+use super::scopes::{ScopeCache, TenantKeys};
 use super::{EntityPolicy, Policy, RelPath, Rule, Step};
 use crate::auth::Principal;
 use crate::engine::model::{ColumnInfo, Model, RelKind, Scalar};
@@ -17,6 +18,8 @@ use crate::error::{ApiError, ApiResult};
 #[derive(Debug)]
 pub struct Access {
     policy: Arc<Policy>,
+    /// The domain's lookups shared across requests.
+    scopes: Arc<ScopeCache>,
     principal: Principal,
     backend: DbBackend,
     /// Holds `"*"` when every permission is granted.
@@ -28,7 +31,7 @@ pub struct Access {
     tenant: Option<SqlValue>,
     subject: Option<SqlValue>,
     /// The caller's org-unit roots (materialised paths), loaded on first use.
-    roots: OnceCell<Vec<String>>,
+    roots: OnceCell<Arc<Vec<String>>>,
     /// By entity: the keys the first foreign key of its tenant path may
     /// hold for this caller (`None`: too many to list), resolved once per
     /// request for the root lists that read the entity.
@@ -36,7 +39,7 @@ pub struct Access {
 }
 
 /// The keys of one entity's tenant scope, read once (`None`: too many).
-type KeysCell = OnceCell<Option<Vec<SqlValue>>>;
+type KeysCell = OnceCell<TenantKeys>;
 
 /// The most keys a resolved tenant scope lists; beyond that the scope
 /// stays a nested subquery.
@@ -72,6 +75,7 @@ impl Access {
     /// The access of `principal` under `policy`.
     pub fn new(
         policy: Arc<Policy>,
+        scopes: Arc<ScopeCache>,
         model: &Model,
         principal: Principal,
         backend: DbBackend,
@@ -110,6 +114,7 @@ impl Access {
         };
         Self {
             policy,
+            scopes,
             principal,
             backend,
             permissions,
@@ -122,6 +127,12 @@ impl Access {
             roots: OnceCell::new(),
             tenant_keys: Mutex::default(),
         }
+    }
+
+    /// Tells the domain's shared scope lookups that a write to `entity`
+    /// has committed.
+    pub fn written(&self, entity: usize) {
+        self.scopes.written(entity);
     }
 
     pub fn has_permission(&self, permission: &str) -> bool {
@@ -226,33 +237,37 @@ impl Access {
         let Some(subtree) = &self.policy.subtree else {
             return Ok(());
         };
+        let (Some(subject), Some(subject_key), Some(claim)) =
+            (&self.subject, &self.policy.subject, &self.principal.subject)
+        else {
+            self.roots.get_or_init(|| async { Arc::default() }).await;
+            return Ok(());
+        };
         self.roots
-            .get_or_try_init(|| async {
-                let (Some(subject), Some(subject_key)) = (&self.subject, &self.policy.subject)
-                else {
-                    return Ok(Vec::new());
-                };
-                let info = &model.entities[subtree.entity];
-                let path_name = &info.columns[subtree.path_column].name;
-                let mut select = Query::select();
-                select
-                    .column((Alias::new("__r"), Alias::new(path_name)))
-                    .from_as(Alias::new(&info.table), Alias::new("__r"))
-                    .cond_where(reaches(
-                        model,
-                        subtree.entity,
-                        "__r",
-                        &subtree.roots,
-                        subject_key.column,
-                        subject,
-                    ));
-                let mut roots = Vec::new();
-                for row in db.query_all(&select).await? {
-                    let path: Option<String> =
-                        row.try_get("", path_name).map_err(ApiError::internal)?;
-                    roots.extend(path);
-                }
-                Ok::<_, ApiError>(roots)
+            .get_or_try_init(|| {
+                self.scopes.roots(claim, async {
+                    let info = &model.entities[subtree.entity];
+                    let path_name = &info.columns[subtree.path_column].name;
+                    let mut select = Query::select();
+                    select
+                        .column((Alias::new("__r"), Alias::new(path_name)))
+                        .from_as(Alias::new(&info.table), Alias::new("__r"))
+                        .cond_where(reaches(
+                            model,
+                            subtree.entity,
+                            "__r",
+                            &subtree.roots,
+                            subject_key.column,
+                            subject,
+                        ));
+                    let mut roots = Vec::new();
+                    for row in db.query_all(&select).await? {
+                        let path: Option<String> =
+                            row.try_get("", path_name).map_err(ApiError::internal)?;
+                        roots.extend(path);
+                    }
+                    Ok(roots)
+                })
             })
             .await?;
         Ok(())
@@ -314,42 +329,44 @@ impl Access {
             .entry(entity)
             .or_default()
             .clone();
-        cell.get_or_try_init(|| async {
-            let t = &model.entities[target];
-            let Some(pk) = t.single_pk() else {
-                return Ok(None);
-            };
-            let pk_info = &t.columns[pk];
-            let mut select = Query::select();
-            select
-                .column((Alias::new("__k"), Alias::new(&pk_info.name)))
-                .from_as(Alias::new(&t.table), Alias::new("__k"))
-                .cond_where(reach(
-                    model,
-                    target,
-                    "__k",
-                    path,
-                    &Terminal::Key {
-                        column: key.column,
-                        value,
-                    },
-                    1,
-                ))
-                .limit(MAX_TENANT_KEYS + 1);
-            let rows = db.query_all(&select).await?;
-            if rows.len() as u64 > MAX_TENANT_KEYS {
-                if let Ok(mut w) = self.policy.wide_tenant_keys.lock() {
-                    w.insert(wide.clone());
+        cell.get_or_try_init(|| {
+            self.scopes.tenant_keys(entity, claim, async {
+                let t = &model.entities[target];
+                let Some(pk) = t.single_pk() else {
+                    return Ok(None);
+                };
+                let pk_info = &t.columns[pk];
+                let mut select = Query::select();
+                select
+                    .column((Alias::new("__k"), Alias::new(&pk_info.name)))
+                    .from_as(Alias::new(&t.table), Alias::new("__k"))
+                    .cond_where(reach(
+                        model,
+                        target,
+                        "__k",
+                        path,
+                        &Terminal::Key {
+                            column: key.column,
+                            value,
+                        },
+                        1,
+                    ))
+                    .limit(MAX_TENANT_KEYS + 1);
+                let rows = db.query_all(&select).await?;
+                if rows.len() as u64 > MAX_TENANT_KEYS {
+                    if let Ok(mut w) = self.policy.wide_tenant_keys.lock() {
+                        w.insert(wide.clone());
+                    }
+                    return Ok(None);
                 }
-                return Ok(None);
-            }
-            let fk_info = &model.entities[entity].columns[fk];
-            let mut keys = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let v = crate::engine::value::read(row, &pk_info.name, pk_info, model)?;
-                keys.push(crate::engine::value::to_sql(fk_info, model, &v, "scope")?);
-            }
-            Ok::<_, ApiError>(Some(keys))
+                let fk_info = &model.entities[entity].columns[fk];
+                let mut keys = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let v = crate::engine::value::read(row, &pk_info.name, pk_info, model)?;
+                    keys.push(crate::engine::value::to_sql(fk_info, model, &v, "scope")?);
+                }
+                Ok(Some(keys))
+            })
         })
         .await?;
         Ok(())
@@ -384,7 +401,7 @@ impl Access {
     fn resolved_tenant(&self, model: &Model, entity: usize, alias: &str) -> Option<Condition> {
         let (fk, _, _) = self.reducible(model, entity)?;
         let cell = self.tenant_keys.lock().ok()?.get(&entity)?.clone();
-        let keys = cell.get()?.as_ref()?;
+        let keys = Option::as_ref(cell.get()?)?;
         let column = col(alias, &model.entities[entity].columns[fk].name);
         Some(match keys.as_slice() {
             [] => never(),
@@ -467,7 +484,7 @@ impl Access {
                     let backend = self.backend;
                     let under = move |a: &str| {
                         let mut any = Condition::any();
-                        for root in roots {
+                        for root in roots.iter() {
                             any = any.add(col(a, path_name).eq(root.as_str())).add(
                                 crate::engine::filter::text_match(
                                     backend,

@@ -39,6 +39,7 @@
 
 mod access;
 pub mod login;
+mod scopes;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -46,6 +47,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 pub use access::{Access, claim_value, reaches};
+pub use scopes::ScopeCache;
 
 use crate::engine::model::{Member, Model, Scalar};
 
