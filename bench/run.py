@@ -698,6 +698,18 @@ def main():
         AUTH[endpoints["gateway"]] = f"Bearer {token}"
         wait_for_graphql(endpoints["postgraphile"], "PostGraphile", postgraphile_process)
 
+        # W6 adds submissions to the subtree W4 reads: each phase that runs
+        # W6 is followed by removing what it added (and a VACUUM), so that
+        # every other workload, and its raw-SQL floor, reads the seeded data.
+        seeded_instances = int(psql(url, "SELECT COALESCE(MAX(id), 0) FROM instance", SCHEMA))
+
+        def forget_w6():
+            if "w6" in WORKLOADS:
+                removed = psql(url, f"WITH d AS (DELETE FROM instance WHERE id > {seeded_instances} RETURNING 1) "
+                               "SELECT count(*) FROM d", SCHEMA)
+                psql(url, f'VACUUM (ANALYZE) "{SCHEMA}".instance')
+                log(f"removed the {removed} submissions W6 created")
+
         # 4. Same answers.
         sizes = check_equivalence(workloads, endpoints)
         results["response_bytes"] = {f"{s} {w}": n for (s, w), n in sizes.items()}
@@ -719,6 +731,7 @@ def main():
             results["statements_small_page"][w] = statements_per_request(
                 gw_base, endpoints["gateway"], body_of(query.replace(old, new, 1)), metric_requests)
         log(f"statements per request: {results['statements']}, smaller pages: {results['statements_small_page']}")
+        forget_w6()
 
         # 5b. Load: every point `repeat` times, the two servers taking turns,
         # and the median kept (this machine is noisy).
@@ -750,6 +763,7 @@ def main():
                         f"p99 {ms(r['p99_us'])} ms  errors {r['errors']}  (runs: "
                         + ", ".join(f"{x:.1f}" for x in r["runs_rps"]) + ")")
         results["load"] = load
+        forget_w6()
         results["rss_kib"] = {
             "gateway": vm_hwm_kib(gateway_process.pid),
             "postgraphile": vm_hwm_kib(postgraphile_process.pid),
@@ -796,6 +810,7 @@ def main():
             results["raw"][w] = pgbench(url, script, seconds, sql_dir)
             log(f"raw SQL {w}: {len(statements)} statements, p50 {ms(results['raw'][w]['p50_us'])} ms")
         stop(capture_process)
+        forget_w6()
 
         # 7. The same seed into SQLite, for its timing only (last, alone).
         if not args.skip_sqlite:
