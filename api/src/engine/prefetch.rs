@@ -15,6 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use async_graphql::futures_util::future::try_join;
 use async_graphql::futures_util::{TryStreamExt, stream};
 use async_graphql::{Name, SelectionField, Value as GqlValue};
 
@@ -191,8 +192,12 @@ fn prefetch_field<'a>(
                 let signature_filter = spec.filter.clone();
                 let include_deleted = spec.include_deleted;
                 let args = Arc::new(RelationArgs::new(spec));
-                let mut fetched = Vec::new();
-                if selects(&field, &["nodes", "edges", "pageInfo"]) {
+                // The pages and the counts, at the same time.
+                let pages = async {
+                    let mut fetched = Vec::new();
+                    if !selects(&field, &["nodes", "edges", "pageInfo"]) {
+                        return Ok(fetched);
+                    }
                     let mut pages =
                         sql::fetch_children(&ctx.reader, model, entity, *r, &parents, &args.spec)
                             .await?;
@@ -218,8 +223,12 @@ fn prefetch_field<'a>(
                             Arc::new(page),
                         );
                     }
-                }
-                if selects(&field, &["totalCount"]) {
+                    Ok::<_, crate::error::ApiError>(fetched)
+                };
+                let counts = async {
+                    if !selects(&field, &["totalCount"]) {
+                        return Ok(());
+                    }
                     let counts = sql::count_children(
                         &ctx.reader,
                         model,
@@ -232,7 +241,7 @@ fn prefetch_field<'a>(
                     .await?;
                     let signature =
                         ChildCount::signature_of(signature_filter.as_ref(), include_deleted);
-                    let filter = Arc::new(signature_filter);
+                    let filter = Arc::new(signature_filter.clone());
                     let mut cache = locked(&ctx.prefetched.counts)?;
                     for parent in &parents {
                         let key = key_text(parent);
@@ -249,7 +258,9 @@ fn prefetch_field<'a>(
                             counts.get(&key).copied().unwrap_or(0),
                         );
                     }
-                }
+                    Ok::<_, crate::error::ApiError>(())
+                };
+                let (fetched, ()) = try_join(pages, counts).await?;
                 prefetch(
                     ctx,
                     model,

@@ -8,6 +8,7 @@ use async_graphql::dynamic::{
     Enum, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext,
     Scalar as GqlScalar, Schema, SchemaError, TypeRef,
 };
+use async_graphql::futures_util::future::try_join;
 use async_graphql::{SelectionField, Value as GqlValue};
 use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
@@ -115,6 +116,8 @@ struct Connection {
     spec: ListSpec,
     args: Arc<RelationArgs>,
     page: OnceCell<ApiResult<Arc<Page>>>,
+    /// A root list's `totalCount`.
+    count: OnceCell<ApiResult<u64>>,
 }
 
 impl Connection {
@@ -193,16 +196,19 @@ impl Connection {
 
     async fn total_count(&self, model: &Model, ctx: &RequestContext) -> ApiResult<u64> {
         match &self.source {
-            Source::Root => {
-                sql::count(
-                    &ctx.reader,
-                    model,
-                    self.entity,
-                    self.spec.filter.as_ref(),
-                    self.spec.include_deleted,
-                )
+            Source::Root => self
+                .count
+                .get_or_init(|| {
+                    sql::count(
+                        &ctx.reader,
+                        model,
+                        self.entity,
+                        self.spec.filter.as_ref(),
+                        self.spec.include_deleted,
+                    )
+                })
                 .await
-            }
+                .clone(),
             Source::Relation {
                 owner,
                 relation,
@@ -358,6 +364,7 @@ fn connection(entity: usize, source: Source, spec: ListSpec) -> Connection {
         spec,
         args,
         page: OnceCell::new(),
+        count: OnceCell::new(),
     }
 }
 
@@ -710,23 +717,33 @@ pub fn build(
                             let spec = list_spec(&m, index, &ctx, &limits)?;
                             let conn = connection(index, Source::Root, spec);
                             // Fetch the page now, and below it every selected
-                            // relation, one level at a time.
+                            // relation, one level at a time; and the count, if
+                            // selected, at the same time on its own connection.
                             let field = ctx.ctx.field();
                             let wants_rows = field
                                 .selection_set()
                                 .any(|f| matches!(f.name(), "nodes" | "edges" | "pageInfo"));
                             if wants_rows {
                                 let request = request(&ctx)?;
-                                let page = conn.page(&m, request).await?;
-                                prefetch(
-                                    request,
-                                    &m,
-                                    &limits,
-                                    index,
-                                    page.rows.clone(),
-                                    connection_node_fields(field),
-                                )
-                                .await?;
+                                let rows = async {
+                                    let page = conn.page(&m, request).await?;
+                                    prefetch(
+                                        request,
+                                        &m,
+                                        &limits,
+                                        index,
+                                        page.rows.clone(),
+                                        connection_node_fields(field),
+                                    )
+                                    .await
+                                };
+                                if field.selection_set().any(|f| f.name() == "totalCount") {
+                                    let count =
+                                        async { conn.total_count(&m, request).await.map(|_| ()) };
+                                    try_join(rows, count).await?;
+                                } else {
+                                    rows.await?;
+                                }
                                 conn.offer_plain_nodes(&m, &ctx, request);
                             }
                             Ok(Some(FieldValue::owned_any(conn)))
