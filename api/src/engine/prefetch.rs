@@ -189,8 +189,6 @@ fn prefetch_field<'a>(
                 let Ok(spec) = spec_from_args(model, target, &args, field, limits) else {
                     return Ok(());
                 };
-                let signature_filter = spec.filter.clone();
-                let include_deleted = spec.include_deleted;
                 let args = Arc::new(RelationArgs::new(spec));
                 // The pages and the counts, at the same time.
                 let pages = async {
@@ -223,25 +221,25 @@ fn prefetch_field<'a>(
                             Arc::new(page),
                         );
                     }
-                    Ok::<_, crate::error::ApiError>(fetched)
+                    ApiResult::Ok(fetched)
                 };
                 let counts = async {
                     if !selects(&field, &["totalCount"]) {
                         return Ok(());
                     }
+                    let (filter, include_deleted) = (&args.spec.filter, args.spec.include_deleted);
                     let counts = sql::count_children(
                         &ctx.reader,
                         model,
                         entity,
                         *r,
                         &parents,
-                        signature_filter.as_ref(),
+                        filter.as_ref(),
                         include_deleted,
                     )
                     .await?;
-                    let signature =
-                        ChildCount::signature_of(signature_filter.as_ref(), include_deleted);
-                    let filter = Arc::new(signature_filter.clone());
+                    let signature = ChildCount::signature_of(filter.as_ref(), include_deleted);
+                    let filter = Arc::new(filter.clone());
                     let mut cache = locked(&ctx.prefetched.counts)?;
                     for parent in &parents {
                         let key = key_text(parent);
@@ -258,7 +256,7 @@ fn prefetch_field<'a>(
                             counts.get(&key).copied().unwrap_or(0),
                         );
                     }
-                    Ok::<_, crate::error::ApiError>(())
+                    ApiResult::Ok(())
                 };
                 let (fetched, ()) = try_join(pages, counts).await?;
                 prefetch(

@@ -372,8 +372,7 @@ impl Access {
         Ok(())
     }
 
-    /// For an entity whose tenant path starts with a foreign key and goes
-    /// on for two steps or more: that column, its target and the path.
+    /// [`Policy::tenant_key_path`], unless the caller sees every tenant.
     fn reducible<'p>(
         &'p self,
         model: &Model,
@@ -382,18 +381,7 @@ impl Access {
         if self.all_tenants {
             return None;
         }
-        let path = self.entity_policy(entity)?.tenant.as_ref()?;
-        if path.steps.len() < 2 {
-            return None;
-        }
-        let Some(Step::Forward { relation, .. }) = path.steps.first() else {
-            return None;
-        };
-        let rel = &model.entities[entity].relations[*relation];
-        match rel.kind {
-            RelKind::BelongsTo { column } => Some((column, rel.target, path)),
-            _ => None,
-        }
+        self.policy.tenant_key_path(model, entity)
     }
 
     /// The tenant condition on `alias` from keys resolved by

@@ -49,7 +49,7 @@ use serde::Deserialize;
 pub use access::{Access, claim_value, reaches};
 pub use scopes::ScopeCache;
 
-use crate::engine::model::{Member, Model, Scalar};
+use crate::engine::model::{Member, Model, RelKind, Scalar};
 
 /// The policy files, by domain.
 const SOURCES: [(&str, &str); 5] = [
@@ -291,6 +291,29 @@ impl Policy {
 
     pub fn entity(&self, entity: usize) -> Option<&EntityPolicy> {
         self.entities.get(entity).and_then(Option::as_ref)
+    }
+
+    /// For an entity whose tenant path starts with a foreign key of its
+    /// own and goes on for two steps or more: that column, its target and
+    /// the path. Such an entity's scope can be the keys that column may
+    /// hold (see `Access::prepare_list`).
+    pub fn tenant_key_path(
+        &self,
+        model: &Model,
+        entity: usize,
+    ) -> Option<(usize, usize, &RelPath)> {
+        let path = self.entity(entity)?.tenant.as_ref()?;
+        if path.steps.len() < 2 {
+            return None;
+        }
+        let Some(Step::Forward { relation, .. }) = path.steps.first() else {
+            return None;
+        };
+        let rel = &model.entities[entity].relations[*relation];
+        match rel.kind {
+            RelKind::BelongsTo { column } => Some((column, rel.target, path)),
+            _ => None,
+        }
     }
 }
 

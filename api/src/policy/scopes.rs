@@ -111,6 +111,20 @@ fn path_entities(model: &Model, path: &RelPath, with_origin: bool, into: &mut Ha
     into.insert(path.end);
 }
 
+/// A cache whose entries live `ttl`; none when `ttl` is zero.
+fn cache<K, V>(ttl: Duration) -> Option<Cache<K, V>>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    (!ttl.is_zero()).then(|| {
+        Cache::builder()
+            .max_capacity(CAPACITY)
+            .time_to_live(ttl)
+            .build()
+    })
+}
+
 impl ScopeCache {
     /// The cache of `policy`'s lookups; `ttl` zero keeps nothing.
     pub fn new(model: &Model, policy: &Policy, ttl: Duration) -> Self {
@@ -118,43 +132,19 @@ impl ScopeCache {
         if let Some(subtree) = &policy.subtree {
             path_entities(model, &subtree.roots, true, &mut roots_inputs.entities);
         }
-        // The entities whose tenant keys `Access` resolves: a tenant path
-        // of two steps or more that starts with a foreign key. The lookup
-        // starts at that key's target, not at the entity's own rows.
-        let keys_inputs = policy
-            .entities
-            .iter()
-            .enumerate()
-            .map(|(entity, p)| {
-                let path = p.as_ref()?.tenant.as_ref()?;
-                let Some(Step::Forward { relation, .. }) = path.steps.first() else {
-                    return None;
-                };
-                let belongs_to = matches!(
-                    model.entities[entity].relations[*relation].kind,
-                    RelKind::BelongsTo { .. }
-                );
-                (path.steps.len() >= 2 && belongs_to).then(|| {
-                    let mut inputs = Inputs::default();
-                    path_entities(model, path, false, &mut inputs.entities);
-                    inputs
-                })
+        // The entities whose tenant keys `Access` resolves. The lookup
+        // starts at the foreign key's target, not at the entity's own rows.
+        let keys_inputs = (0..policy.entities.len())
+            .map(|entity| {
+                let (_, _, path) = policy.tenant_key_path(model, entity)?;
+                let mut inputs = Inputs::default();
+                path_entities(model, path, false, &mut inputs.entities);
+                Some(inputs)
             })
             .collect();
-        let enabled = !ttl.is_zero();
         Self {
-            roots: enabled.then(|| {
-                Cache::builder()
-                    .max_capacity(CAPACITY)
-                    .time_to_live(ttl)
-                    .build()
-            }),
-            tenant_keys: enabled.then(|| {
-                Cache::builder()
-                    .max_capacity(CAPACITY)
-                    .time_to_live(ttl)
-                    .build()
-            }),
+            roots: cache(ttl),
+            tenant_keys: cache(ttl),
             roots_inputs,
             keys_inputs,
         }
