@@ -550,6 +550,66 @@ async fn text_filters_match_literally(backend: Backend) {
     );
 }
 
+/// `startsWith` on a materialised path (read as a range of keys) selects
+/// exactly the paths that start with the text: every proper prefix of
+/// every path, with and without the trailing dot, and texts no path has.
+async fn path_prefixes_select_exactly_their_subtrees(backend: Backend) {
+    let Some((app, _tree)) = app_with_tree(backend).await else {
+        return;
+    };
+    let data = app
+        .data(
+            "iaso",
+            "{ orgUnits(first: 1000) { totalCount nodes { path } } }",
+            json!({}),
+        )
+        .await;
+    let paths: Vec<String> = data["orgUnits"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(data["orgUnits"]["totalCount"], paths.len());
+    assert!(paths.len() > 20, "{paths:?}");
+    let mut prefixes: std::collections::BTreeSet<String> = paths
+        .iter()
+        .flat_map(|p| (0..=p.len()).map(move |n| p[..n].to_string()))
+        .collect();
+    for odd in [
+        "'",
+        "1' OR '1'='1",
+        "%",
+        "_",
+        "\\",
+        "1.\u{10ffff}",
+        "\u{10ffff}",
+        "/",
+    ] {
+        prefixes.insert(odd.to_string());
+    }
+    let mut nonempty = 0;
+    for prefix in &prefixes {
+        let expected = paths
+            .iter()
+            .filter(|p| p.starts_with(prefix.as_str()))
+            .count();
+        nonempty += usize::from(expected > 0 && expected < paths.len());
+        let data = app
+            .data(
+                "iaso",
+                "query($f: OrgUnitFilter) { orgUnits(filter: $f) { totalCount } }",
+                json!({ "f": { "path": { "startsWith": prefix } } }),
+            )
+            .await;
+        assert_eq!(data["orgUnits"]["totalCount"], expected, "{prefix:?}");
+    }
+    assert!(
+        nonempty > 10,
+        "{nonempty} proper subtrees among {prefixes:?}"
+    );
+}
+
 /// What every `nodes` below selects: columns through a fragment, an inline
 /// fragment, aliases, a repeated key and `__typename`, and belongs-to
 /// relations (two levels deep).
@@ -622,6 +682,7 @@ async fn plain_node_lists_answer_as_the_executor_does(backend: Backend) {
 on_both_backends!(
     plain_node_lists_answer_as_the_executor_does,
     text_filters_match_literally,
+    path_prefixes_select_exactly_their_subtrees,
     nested_query_costs_one_statement_per_level,
     pages_forward_and_backward,
     filters,

