@@ -178,6 +178,18 @@ async fn count(app: &TestApp, list: &str, filter: &str) -> i64 {
     data[list]["totalCount"].as_i64().unwrap()
 }
 
+/// The org units matching `filter`, passed as a variable.
+async fn count_units(app: &TestApp, filter: serde_json::Value) -> serde_json::Value {
+    let data = app
+        .data(
+            "iaso",
+            "query($f: OrgUnitFilter) { orgUnits(filter: $f) { totalCount } }",
+            json!({ "f": filter }),
+        )
+        .await;
+    data["orgUnits"]["totalCount"].clone()
+}
+
 async fn filters(backend: Backend) {
     let Some((app, tree)) = app_with_tree(backend).await else {
         return;
@@ -528,14 +540,11 @@ async fn text_filters_match_literally(backend: Backend) {
         ),
     ];
     for (filter, expected) in cases {
-        let data = app
-            .data(
-                "iaso",
-                "query($f: OrgUnitFilter) { orgUnits(filter: $f) { totalCount } }",
-                json!({ "f": filter }),
-            )
-            .await;
-        assert_eq!(data["orgUnits"]["totalCount"], expected, "{filter}");
+        assert_eq!(
+            count_units(&app, filter.clone()).await,
+            expected,
+            "{filter}"
+        );
     }
     let body = app
         .graphql(
@@ -595,14 +604,11 @@ async fn path_prefixes_select_exactly_their_subtrees(backend: Backend) {
             .filter(|p| p.starts_with(prefix.as_str()))
             .count();
         nonempty += usize::from(expected > 0 && expected < paths.len());
-        let data = app
-            .data(
-                "iaso",
-                "query($f: OrgUnitFilter) { orgUnits(filter: $f) { totalCount } }",
-                json!({ "f": { "path": { "startsWith": prefix } } }),
-            )
-            .await;
-        assert_eq!(data["orgUnits"]["totalCount"], expected, "{prefix:?}");
+        assert_eq!(
+            count_units(&app, json!({ "path": { "startsWith": prefix } })).await,
+            expected,
+            "{prefix:?}"
+        );
     }
     assert!(
         nonempty > 10,
