@@ -65,7 +65,8 @@ pub struct Config {
     #[arg(long, env = "GATEWAY_DOMAINS", value_delimiter = ',', global = true)]
     pub domains: Vec<String>,
 
-    /// Largest number of pooled database connections per domain.
+    /// Largest number of pooled database connections per domain (on
+    /// PostgreSQL, of each of its two pools: reads, and writes).
     #[arg(
         long,
         env = "GATEWAY_DB_MAX_CONNECTIONS",

@@ -9,6 +9,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use secrecy::ExposeSecret;
 
 use crate::config::Config;
+use crate::reads::{PgReads, Reads};
 
 /// Where a domain's data lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +56,35 @@ pub async fn connect_counted(
         c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     });
     Ok((db, counter))
+}
+
+/// The pool a domain's reads go through: on PostgreSQL one of their own
+/// ([`crate::reads`]), of the same size as `db`'s; on SQLite `db` itself.
+pub fn reads(
+    config: &Config,
+    domain: &str,
+    db: &DatabaseConnection,
+    statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> anyhow::Result<Reads> {
+    match location(config, domain)? {
+        Location::SqliteFile(_) => Ok(Reads::Shared(db.clone())),
+        Location::PostgresSchema(schema) => {
+            let url = config
+                .database_url
+                .as_ref()
+                .map(|u| u.expose_secret().to_string())
+                .unwrap_or_default();
+            let pool = PgReads::new(
+                &url,
+                &schema,
+                usize::try_from(config.db_max_connections).unwrap_or(usize::MAX),
+                Duration::from_secs(10),
+                statements,
+            )
+            .context("GATEWAY_DATABASE_URL")?;
+            Ok(Reads::Postgres(std::sync::Arc::new(pool)))
+        }
+    }
 }
 
 /// Opens the pool of one domain, creating its SQLite file or PostgreSQL

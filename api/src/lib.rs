@@ -10,6 +10,7 @@ pub mod domains;
 pub mod engine;
 pub mod error;
 pub mod policy;
+pub mod reads;
 pub mod seed;
 pub mod server;
 pub mod web;
@@ -151,6 +152,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
     let mut domains = Vec::new();
     for name in config.mounted_domains()? {
         let (db, statements) = db::connect_counted(config, name).await?;
+        let reads = db::reads(config, name, &db, statements.clone())?;
         let pending = migration::pending(&db, name).await?;
         if pending > 0 {
             if config.database_url.is_some() {
@@ -182,6 +184,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
         domains.push(MountedDomain {
             name,
             db,
+            reads,
             model,
             schema,
             policy,

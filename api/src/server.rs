@@ -35,6 +35,8 @@ use crate::web::{GraphiqlAssets, graphiql_html, landing_html};
 pub struct MountedDomain {
     pub name: &'static str,
     pub db: DatabaseConnection,
+    /// Where reads go ([`crate::reads`]).
+    pub reads: crate::reads::Reads,
     pub model: Arc<Model>,
     pub schema: async_graphql::dynamic::Schema,
     /// Who may read and write what (`api/policies/<domain>.toml`).
@@ -123,7 +125,12 @@ pub async fn execute(
         principal.clone(),
         domain.db.get_database_backend(),
     ));
-    let mut context = RequestContext::new(domain.db.clone(), domain.model.clone(), access);
+    let mut context = RequestContext::new(
+        domain.db.clone(),
+        domain.reads.clone(),
+        domain.model.clone(),
+        access,
+    );
     context.writer.subject = principal.subject.clone();
     context.plain_nodes = PlainNodes::counted_by(domain.plain_lists.clone());
     let request = request.data(principal);

@@ -64,11 +64,13 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn new(db: DatabaseConnection, model: Arc<Model>, access: Arc<Access>) -> Self {
-        let reader = sql::Reader {
-            db: db.clone(),
-            access,
-        };
+    pub fn new(
+        db: DatabaseConnection,
+        reads: crate::reads::Reads,
+        model: Arc<Model>,
+        access: Arc<Access>,
+    ) -> Self {
+        let reader = sql::Reader { db: reads, access };
         let loader = RequestLoaders::new(EngineLoader {
             reader: reader.clone(),
             model,

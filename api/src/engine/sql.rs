@@ -19,7 +19,7 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, OrderedStatement,
     OverStatement, Query, SelectStatement, WindowStatement,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
 use crate::engine::filter::condition;
 use crate::engine::model::{Model, RelKind};
@@ -40,7 +40,7 @@ const COUNT: &str = "__count";
 /// scope every statement carries.
 #[derive(Clone)]
 pub struct Reader {
-    pub db: DatabaseConnection,
+    pub db: crate::reads::Reads,
     pub access: Arc<Access>,
 }
 

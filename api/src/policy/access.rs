@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Value as SqlValue};
+use sea_orm::{ConnectionTrait, DbBackend, Value as SqlValue};
 use tokio::sync::OnceCell;
 
 use super::scopes::{ScopeCache, TenantKeys};
@@ -233,7 +233,7 @@ impl Access {
 
     /// Loads what the conditions need from the database (the caller's
     /// org-unit roots), once per request.
-    pub async fn prepare(&self, db: &DatabaseConnection, model: &Model) -> ApiResult<()> {
+    pub async fn prepare(&self, db: &impl ConnectionTrait, model: &Model) -> ApiResult<()> {
         let Some(subtree) = &self.policy.subtree else {
             return Ok(());
         };
@@ -286,7 +286,7 @@ impl Access {
     /// subqueries. The two lookups are independent and run at the same time.
     pub async fn prepare_list(
         &self,
-        db: &DatabaseConnection,
+        db: &impl ConnectionTrait,
         model: &Model,
         entity: usize,
     ) -> ApiResult<()> {
@@ -301,7 +301,7 @@ impl Access {
     /// The tenant keys of [`Access::prepare_list`].
     async fn prepare_tenant_keys(
         &self,
-        db: &DatabaseConnection,
+        db: &impl ConnectionTrait,
         model: &Model,
         entity: usize,
     ) -> ApiResult<()> {

@@ -1,0 +1,188 @@
+//! The connections reads go through.
+//!
+//! On PostgreSQL, reads have a pool of their own. sqlx's pool tests every
+//! connection that comes back to it with a round trip (`Sync`, then
+//! waiting for `ReadyForQuery`) before anyone may take it again: each read
+//! statement cost two round trips, and PostgreSQL woke up twice for it.
+//! Here a connection whose statement ran to its end goes back as it is.
+//! One whose statement was interrupted (its request timed out, or its
+//! client left) may still have replies in flight: it is closed instead of
+//! reused. One left idle for [`IDLE_BEFORE_PING`] is pinged before reuse,
+//! as the write pool does on checkout. Writes, transactions and migrations
+//! stay on sea-orm's pool. On SQLite, reads use sea-orm's pool: its
+//! connections are in process, and the test costs no round trip.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use sea_orm::sea_query::Values;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
+use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
+use sea_orm::{
+    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult,
+    RuntimeErr, Statement,
+};
+use sea_query_sqlx::SqlxValues;
+
+/// A connection idle this long is pinged before it is used again: the
+/// server or a proxy may have dropped it.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
+/// Where a domain's reads go.
+#[derive(Clone)]
+pub enum Reads {
+    /// sea-orm's pool (SQLite).
+    Shared(DatabaseConnection),
+    /// A PostgreSQL pool without the round trip on release.
+    Postgres(Arc<PgReads>),
+}
+
+pub struct PgReads {
+    pool: managed::Pool<Manager>,
+    /// Statements run, shared with the write pool's counter.
+    statements: Arc<AtomicU64>,
+}
+
+/// How the pool makes and checks its connections.
+pub struct Manager {
+    options: PgConnectOptions,
+}
+
+/// A pooled connection, and whether a statement on it is unfinished.
+pub struct Conn {
+    raw: PgConnection,
+    in_flight: bool,
+}
+
+impl managed::Manager for Manager {
+    type Type = Conn;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<Conn, sqlx::Error> {
+        Ok(Conn {
+            raw: PgConnection::connect_with(&self.options).await?,
+            in_flight: false,
+        })
+    }
+
+    async fn recycle(&self, conn: &mut Conn, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
+        if conn.in_flight {
+            return Err(RecycleError::message("a statement on it was interrupted"));
+        }
+        if metrics.last_used() >= IDLE_BEFORE_PING {
+            conn.raw.ping().await?;
+        }
+        Ok(())
+    }
+}
+
+impl PgReads {
+    /// A pool of at most `size` connections to `url`, reading `schema`.
+    /// Statements are logged like the write pool's, at debug under
+    /// `sqlx::query`.
+    pub fn new(
+        url: &str,
+        schema: &str,
+        size: usize,
+        timeout: Duration,
+        statements: Arc<AtomicU64>,
+    ) -> anyhow::Result<Self> {
+        let options: PgConnectOptions = url.parse()?;
+        let options = options
+            .options([("search_path", format!("\"{schema}\""))])
+            .log_statements(log::LevelFilter::Debug);
+        let pool = managed::Pool::builder(Manager { options })
+            .max_size(size)
+            .runtime(deadpool::Runtime::Tokio1)
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
+            .build()?;
+        Ok(Self { pool, statements })
+    }
+
+    async fn fetch_all(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        self.statements.fetch_add(1, Ordering::SeqCst);
+        let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
+        conn.in_flight = true;
+        let result = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+            .fetch_all(&mut conn.raw)
+            .await;
+        // The server's error for this statement leaves the connection
+        // ready for the next one; any other error may not.
+        conn.in_flight = matches!(result, Err(ref e) if !matches!(e, sqlx::Error::Database(_)));
+        match result {
+            Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
+            Err(error) => Err(DbErr::Query(RuntimeErr::SqlxError(error.into()))),
+        }
+    }
+
+    async fn execute(&self, stmt: &Statement) -> Result<ExecResult, DbErr> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        self.statements.fetch_add(1, Ordering::SeqCst);
+        let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
+        conn.in_flight = true;
+        let result = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+            .execute(&mut conn.raw)
+            .await;
+        conn.in_flight = matches!(result, Err(ref e) if !matches!(e, sqlx::Error::Database(_)));
+        match result {
+            Ok(done) => Ok(done.into()),
+            Err(error) => Err(DbErr::Exec(RuntimeErr::SqlxError(error.into()))),
+        }
+    }
+}
+
+fn pool_error(error: managed::PoolError<sqlx::Error>) -> DbErr {
+    match error {
+        managed::PoolError::Timeout(_) => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        managed::PoolError::Closed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        managed::PoolError::Backend(error) => DbErr::Conn(RuntimeErr::SqlxError(error.into())),
+        other => DbErr::Conn(RuntimeErr::Internal(other.to_string())),
+    }
+}
+
+#[async_trait]
+impl ConnectionTrait for Reads {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Self::Shared(db) => db.get_database_backend(),
+            Self::Postgres(_) => DbBackend::Postgres,
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            Self::Shared(db) => db.execute_raw(stmt).await,
+            Self::Postgres(pg) => pg.execute(&stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            Self::Shared(db) => db.execute_unprepared(sql).await,
+            Self::Postgres(pg) => {
+                pg.execute(&Statement::from_string(DbBackend::Postgres, sql))
+                    .await
+            }
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Self::Shared(db) => db.query_one_raw(stmt).await,
+            Self::Postgres(pg) => Ok(pg.fetch_all(&stmt).await?.into_iter().next()),
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Self::Shared(db) => db.query_all_raw(stmt).await,
+            Self::Postgres(pg) => pg.fetch_all(&stmt).await,
+        }
+    }
+}
