@@ -20,7 +20,7 @@ use async_graphql::futures_util::{TryStreamExt, stream};
 use async_graphql::{Name, SelectionField, Value as GqlValue};
 
 use crate::engine::loader::{ByColumn, ChildCount, Children, RelationArgs};
-use crate::engine::model::{Member, Model, RelKind};
+use crate::engine::model::{Member, Model, RelKind, RelationInfo};
 use crate::engine::schema::{
     Limits, RequestContext, connection_node_fields, node_projection, spec_from_args,
 };
@@ -63,6 +63,56 @@ fn unique_values(rows: &[Arc<Row>], column: usize) -> Vec<GqlValue> {
         .map(|r| r.get(column).clone())
         .filter(|v| !matches!(v, GqlValue::Null) && seen.insert(key_text(v)))
         .collect()
+}
+
+/// At most this many belongs-to relations are joined into one statement.
+const JOINED_AT_MOST: usize = 4;
+
+/// The fields selected under `field` (rows of `entity`) split in two: the
+/// belongs-to relations to read in the statement of those rows (a target
+/// with a single-column key the caller may read; [`JOINED_AT_MOST`] of
+/// them), with their target and foreign key, and the rest.
+type Split<'a> = (Vec<(SelectionField<'a>, Fold)>, Vec<SelectionField<'a>>);
+
+/// A belongs-to relation to join: its target and the foreign key to it.
+#[derive(Clone, Copy)]
+struct Fold {
+    target: usize,
+    column: usize,
+}
+
+fn foldable<'a>(
+    ctx: &RequestContext,
+    model: &Model,
+    entity: usize,
+    field: &SelectionField<'a>,
+) -> Split<'a> {
+    let info = &model.entities[entity];
+    let mut folded = Vec::new();
+    let mut rest = Vec::new();
+    for sub in field.selection_set() {
+        let fold = match info.members.get(sub.name()) {
+            Some(Member::Relation(r)) => match info.relations[*r] {
+                RelationInfo {
+                    kind: RelKind::BelongsTo { column },
+                    target,
+                    ..
+                } if folded.len() < JOINED_AT_MOST
+                    && model.entities[target].single_pk().is_some()
+                    && ctx.reader.access.can_read(target) =>
+                {
+                    Some(Fold { target, column })
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        match fold {
+            Some(fold) => folded.push((sub, fold)),
+            None => rest.push(sub),
+        }
+    }
+    (folded, rest)
 }
 
 fn selects(field: &SelectionField<'_>, names: &[&str]) -> bool {
@@ -140,10 +190,34 @@ fn prefetch_field<'a>(
                 }
                 let projection =
                     Arc::new(node_projection(model, target, field.selection_set(), &[]));
-                let grouped =
-                    sql::fetch_by_column(&ctx.reader, model, target, lookup, &values, &projection)
-                        .await?;
+                // Belongs-to relations selected under these rows are read in
+                // the same statement; the other fields load below.
+                let (folded, rest) = foldable(ctx, model, target, &field);
+                let joins: Vec<sql::Joined> = folded
+                    .iter()
+                    .map(|(sub, fold)| sql::Joined {
+                        target: fold.target,
+                        column: fold.column,
+                        projection: Arc::new(node_projection(
+                            model,
+                            fold.target,
+                            sub.selection_set(),
+                            &[],
+                        )),
+                    })
+                    .collect();
+                let (grouped, joined_rows) = sql::fetch_by_column_joined(
+                    &ctx.reader,
+                    model,
+                    target,
+                    lookup,
+                    &values,
+                    &projection,
+                    &joins,
+                )
+                .await?;
                 let mut fetched = Vec::new();
+                let mut below: Vec<(usize, Vec<Arc<Row>>, Vec<SelectionField<'a>>)> = Vec::new();
                 {
                     let mut cache = locked(&ctx.prefetched.by_column)?;
                     for value in values {
@@ -161,16 +235,38 @@ fn prefetch_field<'a>(
                             Arc::new(found),
                         );
                     }
+                    for ((join, found), (sub, _)) in joins.iter().zip(joined_rows).zip(folded) {
+                        let Some(pk) = model.entities[join.target].single_pk() else {
+                            continue;
+                        };
+                        for value in unique_values(&fetched, join.column) {
+                            let key = key_text(&value);
+                            let rows: Vec<Arc<Row>> =
+                                found.get(&key).cloned().into_iter().collect();
+                            cache.insert(
+                                ByColumn {
+                                    entity: join.target,
+                                    column: pk,
+                                    value,
+                                    key,
+                                    projection: join.projection.clone(),
+                                },
+                                Arc::new(rows),
+                            );
+                        }
+                        below.push((
+                            join.target,
+                            found.into_values().collect(),
+                            sub.selection_set().collect(),
+                        ));
+                    }
                 }
-                prefetch(
-                    ctx,
-                    model,
-                    limits,
-                    target,
-                    fetched,
-                    field.selection_set().collect(),
-                )
-                .await
+                below.push((target, fetched, rest));
+                stream::iter(below.into_iter().map(Ok))
+                    .try_for_each_concurrent(SIBLINGS_AT_ONCE, |(entity, rows, fields)| {
+                        prefetch(ctx, model, limits, entity, rows, fields)
+                    })
+                    .await
             }
             RelKind::HasMany { .. } | RelKind::ManyToMany { .. } => {
                 let Some(pk) = info.single_pk() else {

@@ -301,6 +301,38 @@ pub async fn fetch_by_column(
     values: &[GqlValue],
     projection: &[usize],
 ) -> ApiResult<HashMap<String, Vec<Arc<Row>>>> {
+    Ok(
+        fetch_by_column_joined(reader, model, entity, column, values, projection, &[])
+            .await?
+            .0,
+    )
+}
+
+/// A belongs-to relation of the rows [`fetch_by_column_joined`] reads,
+/// read in the same statement: the target entity, the rows' foreign key
+/// to it and the target's columns to read.
+pub struct Joined {
+    pub target: usize,
+    pub column: usize,
+    pub projection: Arc<Vec<usize>>,
+}
+
+/// The rows of one [`Joined`] relation, by the key text of the foreign key.
+pub type JoinedRows = HashMap<String, Arc<Row>>;
+
+/// [`fetch_by_column`], with belongs-to relations of those rows joined in
+/// (`LEFT JOIN`, the target's read scope in the join's condition: a row
+/// the caller may not read is absent, as it would be when fetched on its
+/// own). Each target has a single-column key, which the join matches.
+pub async fn fetch_by_column_joined(
+    reader: &Reader,
+    model: &Model,
+    entity: usize,
+    column: usize,
+    values: &[GqlValue],
+    projection: &[usize],
+    joined: &[Joined],
+) -> ApiResult<(HashMap<String, Vec<Arc<Row>>>, Vec<JoinedRows>)> {
     let db = &reader.db;
     reader.access.prepare(db, model).await?;
     let info = &model.entities[entity];
@@ -315,8 +347,46 @@ pub async fn fetch_by_column(
     }
     let mut select = Query::select();
     select_columns(model, entity, &projection, &mut select);
+    select.from_as(Alias::new(&info.table), Alias::new(T));
+    // Per join: its alias, its target's key, and the names its columns
+    // are read under (`j0.name`: no column name holds a dot).
+    let mut reads = Vec::with_capacity(joined.len());
+    for (i, join) in joined.iter().enumerate() {
+        let target = &model.entities[join.target];
+        let Some(pk) = target.single_pk() else {
+            return Err(ApiError::internal("joined relation without a single key"));
+        };
+        let alias = format!("j{i}");
+        let names: Vec<String> = join
+            .projection
+            .iter()
+            .map(|&c| format!("{alias}.{}", target.columns[c].name))
+            .collect();
+        for (&c, name) in join.projection.iter().zip(&names) {
+            select.expr_as(
+                Expr::col((Alias::new(&alias), Alias::new(&target.columns[c].name))),
+                Alias::new(name),
+            );
+        }
+        select.join_as(
+            JoinType::LeftJoin,
+            Alias::new(&target.table),
+            Alias::new(&alias),
+            Condition::all()
+                .add(
+                    Expr::col((Alias::new(&alias), Alias::new(&target.columns[pk].name)))
+                        .equals((Alias::new(T), Alias::new(&info.columns[join.column].name))),
+                )
+                .add(reader.access.read_scope(model, join.target, &alias)),
+        );
+        let key_position = join.projection.iter().position(|&c| c == pk);
+        reads.push((
+            names,
+            key_position,
+            slots(model, join.target, &join.projection),
+        ));
+    }
     select
-        .from_as(Alias::new(&info.table), Alias::new(T))
         .and_where(Expr::col((Alias::new(T), Alias::new(&col.name))).is_in(params))
         .cond_where(reader.access.read_scope(model, entity, T));
     let pk_terms: Vec<OrderTerm> = info
@@ -335,15 +405,42 @@ pub async fn fetch_by_column(
         &mut select,
     );
     let mut grouped: HashMap<String, Vec<Arc<Row>>> = HashMap::new();
+    let mut joined_rows: Vec<JoinedRows> = vec![HashMap::new(); joined.len()];
     let slots = slots(model, entity, &projection);
     for r in db.query_all(&select).await? {
-        let row = read_row(model, entity, &projection, &slots, &r)?;
+        let row = Arc::new(read_row(model, entity, &projection, &slots, &r)?);
+        for ((join, (names, key_position, join_slots)), found) in
+            joined.iter().zip(&reads).zip(joined_rows.iter_mut())
+        {
+            let key = key_text(row.get(join.column));
+            if found.contains_key(&key) {
+                continue;
+            }
+            let target = &model.entities[join.target];
+            let values = join
+                .projection
+                .iter()
+                .zip(names)
+                .map(|(&c, name)| read(&r, name, &target.columns[c], model))
+                .collect::<ApiResult<Vec<_>>>()?;
+            // No target row: its key reads as null.
+            if key_position.is_none_or(|p| matches!(values.get(p), None | Some(GqlValue::Null))) {
+                continue;
+            }
+            found.insert(
+                key,
+                Arc::new(Row {
+                    values,
+                    slots: join_slots.clone(),
+                }),
+            );
+        }
         grouped
             .entry(key_text(row.get(column)))
             .or_default()
-            .push(Arc::new(row));
+            .push(row);
     }
-    Ok(grouped)
+    Ok((grouped, joined_rows))
 }
 
 /// Rows matching `cond` on the main table alias (composite keys).
