@@ -8,8 +8,8 @@
 //! One whose statement was interrupted (its request timed out, or its
 //! client left) may still have replies in flight: it is closed instead of
 //! reused. One left idle for [`IDLE_BEFORE_PING`] is pinged before reuse,
-//! as the write pool does on checkout. Writes, transactions and migrations
-//! stay on sea-orm's pool. On SQLite, reads use sea-orm's pool: its
+//! as the write pool does on checkout, and one older than [`MAX_LIFETIME`]
+//! is replaced. Writes, transactions and migrations stay on sea-orm's pool. On SQLite, reads use sea-orm's pool: its
 //! connections are in process, and the test costs no round trip.
 
 use std::sync::Arc;
@@ -30,6 +30,10 @@ use sea_query_sqlx::SqlxValues;
 /// A connection idle this long is pinged before it is used again: the
 /// server or a proxy may have dropped it.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
+/// A connection this old is closed instead of reused, as sqlx's pool
+/// does by default: a server process does not grow for ever.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 /// Where a domain's reads go.
 #[derive(Clone)]
@@ -71,6 +75,9 @@ impl managed::Manager for Manager {
     async fn recycle(&self, conn: &mut Conn, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
         if conn.in_flight {
             return Err(RecycleError::message("a statement on it was interrupted"));
+        }
+        if metrics.age() >= MAX_LIFETIME {
+            return Err(RecycleError::message("past its lifetime"));
         }
         if metrics.last_used() >= IDLE_BEFORE_PING {
             conn.raw.ping().await?;
