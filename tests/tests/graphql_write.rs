@@ -717,7 +717,35 @@ async fn team_paths_follow_their_parents(backend: Backend) {
     assert_error(&body, "BAD_USER_INPUT", Some("parentId"));
 }
 
+/// Writes that arrive together all land: each reads (the references it
+/// checks) before it writes, and on SQLite a transaction that began as a
+/// reader cannot become a writer once another has written since.
+async fn concurrent_writes_all_land(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso"]).await else {
+        return;
+    };
+    let tree = iaso_tree(app.db("iaso"), 2, 2, 1).await;
+    let before = count(&app, "iaso", "org_unit").await;
+    let writes = (0..24).map(|i| {
+        app.graphql(
+            "iaso",
+            "mutation($n: String!, $v: Int!, $p: Int!) { createOrgUnit(input: { name: $n, versionId: $v, parentId: $p }) { id path } }",
+            json!({ "n": format!("Clinic {i}"), "v": tree.version, "p": tree.regions[i % 2] }),
+        )
+    });
+    let answers = async_graphql::futures_util::future::join_all(writes).await;
+    let failed: Vec<&Value> = answers.iter().filter(|a| a["errors"].is_array()).collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 24 writes failed, the first: {}",
+        failed.len(),
+        failed[0]
+    );
+    assert_eq!(count(&app, "iaso", "org_unit").await, before + 24);
+}
+
 on_both_backends!(
+    concurrent_writes_all_land,
     team_paths_follow_their_parents,
     audit_columns_and_lengths,
     iaso_crud,
