@@ -114,6 +114,9 @@ fn select_columns(
     }
 }
 
+/// The row of `entity` whose `projection` a statement selected first, in
+/// that order ([`select_columns`] right after `SELECT`): each value is read
+/// by its position.
 fn read_row(
     model: &Model,
     entity: usize,
@@ -124,7 +127,8 @@ fn read_row(
     let info = &model.entities[entity];
     let values = projection
         .iter()
-        .map(|&c| read(row, &info.columns[c].name, &info.columns[c], model))
+        .enumerate()
+        .map(|(position, &c)| read(row, position, &info.columns[c], model))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(Row {
         values,
@@ -348,9 +352,12 @@ pub async fn fetch_by_column_joined(
     let mut select = Query::select();
     select_columns(model, entity, &projection, &mut select);
     select.from_as(Alias::new(&info.table), Alias::new(T));
-    // Per join: its alias, its target's key, and the names its columns
-    // are read under (`j0.name`: no column name holds a dot).
+    // Per join: the position of its first column in the select list (after
+    // the rows' own, then the joins' before it), its key's position among
+    // its columns, and its rows' slots. Its columns are named `j0.name`
+    // (no column name holds a dot).
     let mut reads = Vec::with_capacity(joined.len());
+    let mut first = projection.len();
     for (i, join) in joined.iter().enumerate() {
         let target = &model.entities[join.target];
         let Some(pk) = target.single_pk() else {
@@ -381,10 +388,11 @@ pub async fn fetch_by_column_joined(
         );
         let key_position = join.projection.iter().position(|&c| c == pk);
         reads.push((
-            names,
+            first,
             key_position,
             slots(model, join.target, &join.projection),
         ));
+        first += join.projection.len();
     }
     select
         .and_where(Expr::col((Alias::new(T), Alias::new(&col.name))).is_in(params))
@@ -409,7 +417,7 @@ pub async fn fetch_by_column_joined(
     let slots = slots(model, entity, &projection);
     for r in db.query_all(&select).await? {
         let row = Arc::new(read_row(model, entity, &projection, &slots, &r)?);
-        for ((join, (names, key_position, join_slots)), found) in
+        for ((join, &(first, key_position, ref join_slots)), found) in
             joined.iter().zip(&reads).zip(joined_rows.iter_mut())
         {
             let key = key_text(row.get(join.column));
@@ -420,8 +428,8 @@ pub async fn fetch_by_column_joined(
             let values = join
                 .projection
                 .iter()
-                .zip(names)
-                .map(|(&c, name)| read(&r, name, &target.columns[c], model))
+                .enumerate()
+                .map(|(i, &c)| read(&r, first + i, &target.columns[c], model))
                 .collect::<ApiResult<Vec<_>>>()?;
             // No target row: its key reads as null.
             if key_position.is_none_or(|p| matches!(values.get(p), None | Some(GqlValue::Null))) {

@@ -277,8 +277,9 @@ async fn login_once(
         [one] => Some(one),
         _ => None,
     };
-    let get =
-        |row: &QueryResult, c: usize| read(row, &info.columns[c].name, &info.columns[c], model);
+    let get = |row: &QueryResult, c: usize| {
+        read(row, info.columns[c].name.as_str(), &info.columns[c], model)
+    };
     let hash = match row {
         Some(r) => get(r, spec.password)?,
         None => GqlValue::Null,
@@ -350,7 +351,7 @@ async fn login_once(
                 .cond_where(reaches(model, tenant_key.entity, "__t", path, pk, &value))
                 .limit(1);
             match db.query_one(&select).await? {
-                Some(r) => text(&read(&r, &key_col.name, key_col, model)?),
+                Some(r) => text(&read(&r, key_col.name.as_str(), key_col, model)?),
                 None => None,
             }
         }
