@@ -58,6 +58,15 @@ pub async fn connect_counted(
     Ok((db, counter))
 }
 
+/// The configured PostgreSQL URL (empty when none is).
+fn postgres_url(config: &Config) -> String {
+    config
+        .database_url
+        .as_ref()
+        .map(|u| u.expose_secret().to_string())
+        .unwrap_or_default()
+}
+
 /// The pool a domain's reads go through: on PostgreSQL one of their own
 /// ([`crate::reads`]), of the same size as `db`'s; on SQLite `db` itself.
 pub fn reads(
@@ -69,11 +78,7 @@ pub fn reads(
     match location(config, domain)? {
         Location::SqliteFile(_) => Ok(Reads::Shared(db.clone())),
         Location::PostgresSchema(schema) => {
-            let url = config
-                .database_url
-                .as_ref()
-                .map(|u| u.expose_secret().to_string())
-                .unwrap_or_default();
+            let url = postgres_url(config);
             let pool = PgReads::new(
                 &url,
                 &schema,
@@ -99,11 +104,7 @@ pub async fn connect(config: &Config, domain: &str) -> anyhow::Result<DatabaseCo
             ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()))
         }
         Location::PostgresSchema(schema) => {
-            let url = config
-                .database_url
-                .as_ref()
-                .map(|u| u.expose_secret().to_string())
-                .unwrap_or_default();
+            let url = postgres_url(config);
             let admin = Database::connect(
                 ConnectOptions::new(url.clone())
                     .sqlx_logging(false)

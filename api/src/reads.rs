@@ -19,7 +19,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use sea_orm::sea_query::Values;
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, Postgres};
 use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
 use sea_orm::{
     ConnAcquireErr, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult,
@@ -111,37 +111,48 @@ impl PgReads {
         Ok(Self { pool, statements })
     }
 
-    async fn fetch_all(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    /// A connection for one statement, counted, and marked as running it
+    /// until [`Conn::settle`] sees how the statement ended.
+    async fn checkout(&self) -> Result<managed::Object<Manager>, DbErr> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         self.statements.fetch_add(1, Ordering::SeqCst);
-        let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
         conn.in_flight = true;
-        let result = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
-            .fetch_all(&mut conn.raw)
-            .await;
-        // The server's error for this statement leaves the connection
-        // ready for the next one; any other error may not.
-        conn.in_flight = matches!(result, Err(ref e) if !matches!(e, sqlx::Error::Database(_)));
-        match result {
-            Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
-            Err(error) => Err(DbErr::Query(RuntimeErr::SqlxError(error.into()))),
-        }
+        Ok(conn)
     }
 
-    async fn execute(&self, stmt: &Statement) -> Result<ExecResult, DbErr> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        self.statements.fetch_add(1, Ordering::SeqCst);
-        let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
-        conn.in_flight = true;
-        let result = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
-            .execute(&mut conn.raw)
-            .await;
-        conn.in_flight = matches!(result, Err(ref e) if !matches!(e, sqlx::Error::Database(_)));
-        match result {
-            Ok(done) => Ok(done.into()),
-            Err(error) => Err(DbErr::Exec(RuntimeErr::SqlxError(error.into()))),
-        }
+    async fn fetch_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let mut conn = self.checkout().await?;
+        let result = query(&stmt.sql, stmt.values).fetch_all(&mut conn.raw).await;
+        conn.settle(&result);
+        result
+            .map(|rows| rows.into_iter().map(QueryResult::from).collect())
+            .map_err(|error| DbErr::Query(RuntimeErr::SqlxError(error.into())))
     }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        let mut conn = self.checkout().await?;
+        let result = query(&stmt.sql, stmt.values).execute(&mut conn.raw).await;
+        conn.settle(&result);
+        result
+            .map(ExecResult::from)
+            .map_err(|error| DbErr::Exec(RuntimeErr::SqlxError(error.into())))
+    }
+}
+
+impl Conn {
+    /// The server's error for a statement leaves the connection ready for
+    /// the next one; any other error may not.
+    fn settle<T>(&mut self, result: &Result<T, sqlx::Error>) {
+        self.in_flight = matches!(result, Err(e) if !matches!(e, sqlx::Error::Database(_)));
+    }
+}
+
+/// `sql` with its parameters bound, as a prepared statement.
+fn query(sql: &str, values: Option<Values>) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+    sqlx::query_with(
+        sqlx::AssertSqlSafe(sql),
+        SqlxValues(values.unwrap_or(Values(Vec::new()))),
+    )
 }
 
 fn pool_error(error: managed::PoolError<sqlx::Error>) -> DbErr {
@@ -165,7 +176,7 @@ impl ConnectionTrait for Reads {
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         match self {
             Self::Shared(db) => db.execute_raw(stmt).await,
-            Self::Postgres(pg) => pg.execute(&stmt).await,
+            Self::Postgres(pg) => pg.execute(stmt).await,
         }
     }
 
@@ -173,7 +184,7 @@ impl ConnectionTrait for Reads {
         match self {
             Self::Shared(db) => db.execute_unprepared(sql).await,
             Self::Postgres(pg) => {
-                pg.execute(&Statement::from_string(DbBackend::Postgres, sql))
+                pg.execute(Statement::from_string(DbBackend::Postgres, sql))
                     .await
             }
         }
@@ -182,14 +193,14 @@ impl ConnectionTrait for Reads {
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         match self {
             Self::Shared(db) => db.query_one_raw(stmt).await,
-            Self::Postgres(pg) => Ok(pg.fetch_all(&stmt).await?.into_iter().next()),
+            Self::Postgres(pg) => Ok(pg.fetch_all(stmt).await?.into_iter().next()),
         }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match self {
             Self::Shared(db) => db.query_all_raw(stmt).await,
-            Self::Postgres(pg) => pg.fetch_all(&stmt).await,
+            Self::Postgres(pg) => pg.fetch_all(stmt).await,
         }
     }
 }

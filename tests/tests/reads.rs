@@ -12,16 +12,19 @@ use gateway::reads::Reads;
 use gateway_tests::{Backend, TestDb};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-async fn backend_pid(reads: &Reads) -> i32 {
+/// The one value of a one-row, one-column (`v`) statement.
+async fn value<T: sea_orm::TryGetable>(reads: &Reads, sql: &str) -> T {
+    let backend = reads.get_database_backend();
     let row = reads
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT pg_backend_pid() AS pid",
-        ))
+        .query_one_raw(Statement::from_string(backend, sql))
         .await
         .unwrap()
         .unwrap();
-    row.try_get("", "pid").unwrap()
+    row.try_get("", "v").unwrap()
+}
+
+async fn backend_pid(reads: &Reads) -> i32 {
+    value(reads, "SELECT pg_backend_pid() AS v").await
 }
 
 #[tokio::test]
@@ -74,15 +77,7 @@ async fn a_read_connection_is_reused_after_a_finished_statement_and_closed_after
     // Every statement counted, the interrupted one included.
     assert_eq!(statements.load(Ordering::SeqCst), 7);
     // The search path is the domain's schema.
-    let row = reads
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT current_schema() AS s",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    let schema: String = row.try_get("", "s").unwrap();
+    let schema: String = value(&reads, "SELECT current_schema() AS v").await;
     assert_eq!(schema, format!("{}iaso", test.config.pg_schema_prefix));
 }
 
@@ -92,14 +87,6 @@ async fn sqlite_reads_share_the_domain_pool() {
     let db = test.connect("iaso").await;
     let reads = gateway::db::reads(&test.config, "iaso", &db, Arc::default()).unwrap();
     assert!(matches!(reads, Reads::Shared(_)));
-    let row = reads
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT 41 + 1 AS n",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    let n: i32 = row.try_get("", "n").unwrap();
+    let n: i32 = value(&reads, "SELECT 41 + 1 AS v").await;
     assert_eq!(n, 42);
 }

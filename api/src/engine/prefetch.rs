@@ -71,15 +71,11 @@ const JOINED_AT_MOST: usize = 4;
 /// The fields selected under `field` (rows of `entity`) split in two: the
 /// belongs-to relations to read in the statement of those rows (a target
 /// with a single-column key the caller may read; [`JOINED_AT_MOST`] of
-/// them), with their target and foreign key, and the rest.
-type Split<'a> = (Vec<(SelectionField<'a>, Fold)>, Vec<SelectionField<'a>>);
-
-/// A belongs-to relation to join: its target and the foreign key to it.
-#[derive(Clone, Copy)]
-struct Fold {
-    target: usize,
-    column: usize,
-}
+/// them), each with its join, and the rest.
+type Split<'a> = (
+    Vec<(SelectionField<'a>, sql::Joined)>,
+    Vec<SelectionField<'a>>,
+);
 
 fn foldable<'a>(
     ctx: &RequestContext,
@@ -91,24 +87,31 @@ fn foldable<'a>(
     let mut folded = Vec::new();
     let mut rest = Vec::new();
     for sub in field.selection_set() {
-        let fold = match info.members.get(sub.name()) {
+        let join = match info.members.get(sub.name()) {
             Some(Member::Relation(r)) => match info.relations[*r] {
                 RelationInfo {
                     kind: RelKind::BelongsTo { column },
                     target,
                     ..
-                } if folded.len() < JOINED_AT_MOST
-                    && model.entities[target].single_pk().is_some()
-                    && ctx.reader.access.can_read(target) =>
-                {
-                    Some(Fold { target, column })
+                } if folded.len() < JOINED_AT_MOST && ctx.reader.access.can_read(target) => {
+                    model.entities[target].single_pk().map(|key| sql::Joined {
+                        target,
+                        column,
+                        key,
+                        projection: Arc::new(node_projection(
+                            model,
+                            target,
+                            sub.selection_set(),
+                            &[],
+                        )),
+                    })
                 }
                 _ => None,
             },
             _ => None,
         };
-        match fold {
-            Some(fold) => folded.push((sub, fold)),
+        match join {
+            Some(join) => folded.push((sub, join)),
             None => rest.push(sub),
         }
     }
@@ -193,19 +196,7 @@ fn prefetch_field<'a>(
                 // Belongs-to relations selected under these rows are read in
                 // the same statement; the other fields load below.
                 let (folded, rest) = foldable(ctx, model, target, &field);
-                let joins: Vec<sql::Joined> = folded
-                    .iter()
-                    .map(|(sub, fold)| sql::Joined {
-                        target: fold.target,
-                        column: fold.column,
-                        projection: Arc::new(node_projection(
-                            model,
-                            fold.target,
-                            sub.selection_set(),
-                            &[],
-                        )),
-                    })
-                    .collect();
+                let (subs, joins): (Vec<_>, Vec<_>) = folded.into_iter().unzip();
                 let (grouped, joined_rows) = sql::fetch_by_column_joined(
                     &ctx.reader,
                     model,
@@ -235,10 +226,7 @@ fn prefetch_field<'a>(
                             Arc::new(found),
                         );
                     }
-                    for ((join, found), (sub, _)) in joins.iter().zip(joined_rows).zip(folded) {
-                        let Some(pk) = model.entities[join.target].single_pk() else {
-                            continue;
-                        };
+                    for ((join, found), sub) in joins.iter().zip(joined_rows).zip(subs) {
                         for value in unique_values(&fetched, join.column) {
                             let key = key_text(&value);
                             let rows: Vec<Arc<Row>> =
@@ -246,7 +234,7 @@ fn prefetch_field<'a>(
                             cache.insert(
                                 ByColumn {
                                     entity: join.target,
-                                    column: pk,
+                                    column: join.key,
                                     value,
                                     key,
                                     projection: join.projection.clone(),

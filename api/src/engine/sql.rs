@@ -314,10 +314,12 @@ pub async fn fetch_by_column(
 
 /// A belongs-to relation of the rows [`fetch_by_column_joined`] reads,
 /// read in the same statement: the target entity, the rows' foreign key
-/// to it and the target's columns to read.
+/// to it, the target's (single-column) key it matches, and the target's
+/// columns to read.
 pub struct Joined {
     pub target: usize,
     pub column: usize,
+    pub key: usize,
     pub projection: Arc<Vec<usize>>,
 }
 
@@ -327,7 +329,7 @@ pub type JoinedRows = HashMap<String, Arc<Row>>;
 /// [`fetch_by_column`], with belongs-to relations of those rows joined in
 /// (`LEFT JOIN`, the target's read scope in the join's condition: a row
 /// the caller may not read is absent, as it would be when fetched on its
-/// own). Each target has a single-column key, which the join matches.
+/// own).
 pub async fn fetch_by_column_joined(
     reader: &Reader,
     model: &Model,
@@ -360,19 +362,12 @@ pub async fn fetch_by_column_joined(
     let mut first = projection.len();
     for (i, join) in joined.iter().enumerate() {
         let target = &model.entities[join.target];
-        let Some(pk) = target.single_pk() else {
-            return Err(ApiError::internal("joined relation without a single key"));
-        };
         let alias = format!("j{i}");
-        let names: Vec<String> = join
-            .projection
-            .iter()
-            .map(|&c| format!("{alias}.{}", target.columns[c].name))
-            .collect();
-        for (&c, name) in join.projection.iter().zip(&names) {
+        for &c in join.projection.iter() {
+            let name = &target.columns[c].name;
             select.expr_as(
-                Expr::col((Alias::new(&alias), Alias::new(&target.columns[c].name))),
-                Alias::new(name),
+                Expr::col((Alias::new(&alias), Alias::new(name))),
+                Alias::new(format!("{alias}.{name}")),
             );
         }
         select.join_as(
@@ -381,12 +376,15 @@ pub async fn fetch_by_column_joined(
             Alias::new(&alias),
             Condition::all()
                 .add(
-                    Expr::col((Alias::new(&alias), Alias::new(&target.columns[pk].name)))
-                        .equals((Alias::new(T), Alias::new(&info.columns[join.column].name))),
+                    Expr::col((
+                        Alias::new(&alias),
+                        Alias::new(&target.columns[join.key].name),
+                    ))
+                    .equals((Alias::new(T), Alias::new(&info.columns[join.column].name))),
                 )
                 .add(reader.access.read_scope(model, join.target, &alias)),
         );
-        let key_position = join.projection.iter().position(|&c| c == pk);
+        let key_position = join.projection.iter().position(|&c| c == join.key);
         reads.push((
             first,
             key_position,
@@ -420,7 +418,11 @@ pub async fn fetch_by_column_joined(
         for ((join, &(first, key_position, ref join_slots)), found) in
             joined.iter().zip(&reads).zip(joined_rows.iter_mut())
         {
-            let key = key_text(row.get(join.column));
+            let foreign = row.get(join.column);
+            if matches!(foreign, GqlValue::Null) {
+                continue;
+            }
+            let key = key_text(foreign);
             if found.contains_key(&key) {
                 continue;
             }

@@ -22,30 +22,30 @@ pub fn read<I: ColIdx>(
     column: &ColumnInfo,
     model: &Model,
 ) -> ApiResult<GqlValue> {
-    fn get<T: sea_orm::TryGetable, I: ColIdx>(row: &QueryResult, alias: I) -> ApiResult<Option<T>> {
-        row.try_get_by::<Option<T>, I>(alias)
+    fn get<T: sea_orm::TryGetable>(row: &QueryResult, alias: impl ColIdx) -> ApiResult<Option<T>> {
+        row.try_get_by::<Option<T>, _>(alias)
             .map_err(ApiError::internal)
     }
     let value = match column.scalar {
         Scalar::Int => match column.ty {
             ColumnType::SmallInteger => {
-                get::<i16, I>(row, alias)?.map(|v| GqlValue::from(i32::from(v)))
+                get::<i16>(row, alias)?.map(|v| GqlValue::from(i32::from(v)))
             }
-            _ => get::<i32, I>(row, alias)?.map(GqlValue::from),
+            _ => get::<i32>(row, alias)?.map(GqlValue::from),
         },
-        Scalar::BigInt => get::<i64, I>(row, alias)?.map(|v| GqlValue::String(v.to_string())),
-        Scalar::Boolean => get::<bool, I>(row, alias)?.map(GqlValue::Boolean),
-        Scalar::String => get::<String, I>(row, alias)?.map(GqlValue::String),
+        Scalar::BigInt => get::<i64>(row, alias)?.map(|v| GqlValue::String(v.to_string())),
+        Scalar::Boolean => get::<bool>(row, alias)?.map(GqlValue::Boolean),
+        Scalar::String => get::<String>(row, alias)?.map(GqlValue::String),
         Scalar::Decimal => {
-            get::<Decimal, I>(row, alias)?.map(|d| GqlValue::String(d.normalize().to_string()))
+            get::<Decimal>(row, alias)?.map(|d| GqlValue::String(d.normalize().to_string()))
         }
-        Scalar::Uuid => get::<uuid::Uuid, I>(row, alias)?.map(|u| GqlValue::String(u.to_string())),
-        Scalar::Date => get::<NaiveDate, I>(row, alias)?
+        Scalar::Uuid => get::<uuid::Uuid>(row, alias)?.map(|u| GqlValue::String(u.to_string())),
+        Scalar::Date => get::<NaiveDate>(row, alias)?
             .map(|d| GqlValue::String(d.format("%Y-%m-%d").to_string())),
-        Scalar::DateTime => get::<DateTime<Utc>, I>(row, alias)?
+        Scalar::DateTime => get::<DateTime<Utc>>(row, alias)?
             .map(|t| GqlValue::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))),
         Scalar::Json | Scalar::GeoJson | Scalar::StringList => {
-            match get::<serde_json::Value, I>(row, alias)? {
+            match get::<serde_json::Value>(row, alias)? {
                 Some(json) => Some(GqlValue::from_json(json).map_err(ApiError::internal)?),
                 None => None,
             }
@@ -53,8 +53,8 @@ pub fn read<I: ColIdx>(
         Scalar::Enum(e) => {
             let info = &model.enums[e];
             let stored = match info.values.first().map(|(_, d)| d) {
-                Some(DbEnumValue::Int(_)) => get::<i32, I>(row, alias)?.map(DbEnumValue::Int),
-                _ => get::<String, I>(row, alias)?.map(DbEnumValue::Text),
+                Some(DbEnumValue::Int(_)) => get::<i32>(row, alias)?.map(DbEnumValue::Int),
+                _ => get::<String>(row, alias)?.map(DbEnumValue::Text),
             };
             match stored {
                 Some(db) => {
