@@ -123,8 +123,8 @@ async fn profile_org_units_restrict_the_pyramid(backend: Backend) {
     .await;
     assert_eq!(region_seen["orgUnit"]["id"], region["id"]);
     assert!(region_seen["orgUnit"]["parent"].is_null(), "{region_seen}");
-    // The same when the parent is joined into the statement that reads
-    // the unit (a unit read by key, under a page of children).
+    // The same when the parent and its own parent are joined into the
+    // statement of a page of children.
     let chain = "query($id: Int!) { orgUnit(id: $id) { children(first: 1) { nodes { parent { id parent { id } } } } } }";
     let parent_of = |data: &Value| data["orgUnit"]["children"]["nodes"][0]["parent"].clone();
     let joined = data_as(&app, &agent, chain, json!({ "id": region["id"] })).await;

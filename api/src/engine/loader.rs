@@ -335,8 +335,10 @@ impl Loader<Children> for EngineLoader {
                 first.relation,
                 &parents,
                 &first.args.spec,
+                &[],
             )
-            .await?;
+            .await?
+            .0;
             for key in batch {
                 let page = pages.remove(&key.key).unwrap_or_else(|| Page {
                     has_previous: key.args.spec.window.after.is_some()

@@ -68,54 +68,131 @@ fn unique_values(rows: &[Arc<Row>], column: usize) -> Vec<GqlValue> {
 /// At most this many belongs-to relations are joined into one statement.
 const JOINED_AT_MOST: usize = 4;
 
-/// The fields selected under `field` (rows of `entity`) split in two: the
-/// belongs-to relations to read in the statement of those rows (a target
-/// with a single-column key the caller may read; [`JOINED_AT_MOST`] of
-/// them), each with its join, and the rest.
-type Split<'a> = (
-    Vec<(SelectionField<'a>, sql::Joined)>,
-    Vec<SelectionField<'a>>,
-);
+/// The fields selected under rows, split in two: the belongs-to relations
+/// read in the statement of those rows, and the rest. A relation is joined
+/// when its target has a single-column key the caller may read; so are the
+/// belongs-to relations selected under a joined one ([`JOINED_AT_MOST`] in
+/// all, depth first).
+#[derive(Default)]
+struct Fold<'a> {
+    joins: Vec<sql::Joined>,
+    /// Per join, its fields not joined, which load below its rows.
+    below: Vec<Vec<SelectionField<'a>>>,
+}
 
-fn foldable<'a>(
-    ctx: &RequestContext,
-    model: &Model,
-    entity: usize,
-    field: &SelectionField<'a>,
-) -> Split<'a> {
-    let info = &model.entities[entity];
-    let mut folded = Vec::new();
-    let mut rest = Vec::new();
-    for sub in field.selection_set() {
-        let join = match info.members.get(sub.name()) {
-            Some(Member::Relation(r)) => match info.relations[*r] {
-                RelationInfo {
-                    kind: RelKind::BelongsTo { column },
-                    target,
-                    ..
-                } if folded.len() < JOINED_AT_MOST && ctx.reader.access.can_read(target) => {
-                    model.entities[target].single_pk().map(|key| sql::Joined {
-                        target,
-                        column,
-                        key,
-                        projection: Arc::new(node_projection(
-                            model,
-                            target,
-                            sub.selection_set(),
-                            &[],
-                        )),
-                    })
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        match join {
-            Some(join) => folded.push((sub, join)),
-            None => rest.push(sub),
-        }
+impl<'a> Fold<'a> {
+    /// Splits `fields` (of `entity`'s rows); returns the fields not joined.
+    fn split(
+        ctx: &RequestContext,
+        model: &Model,
+        entity: usize,
+        fields: impl Iterator<Item = SelectionField<'a>>,
+    ) -> (Self, Vec<SelectionField<'a>>) {
+        let mut fold = Self::default();
+        let rest = fold.add(ctx, model, entity, fields, None);
+        (fold, rest)
     }
-    (folded, rest)
+
+    fn add(
+        &mut self,
+        ctx: &RequestContext,
+        model: &Model,
+        entity: usize,
+        fields: impl Iterator<Item = SelectionField<'a>>,
+        source: Option<usize>,
+    ) -> Vec<SelectionField<'a>> {
+        let info = &model.entities[entity];
+        let mut rest = Vec::new();
+        for sub in fields {
+            let joinable = match info.members.get(sub.name()) {
+                Some(Member::Relation(r)) => match info.relations[*r] {
+                    RelationInfo {
+                        kind: RelKind::BelongsTo { column },
+                        target,
+                        ..
+                    } if self.joins.len() < JOINED_AT_MOST
+                        && ctx.reader.access.can_read(target) =>
+                    {
+                        model.entities[target]
+                            .single_pk()
+                            .map(|key| (target, column, key))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some((target, column, key)) = joinable else {
+                rest.push(sub);
+                continue;
+            };
+            let index = self.joins.len();
+            self.joins.push(sql::Joined {
+                target,
+                column,
+                key,
+                projection: Arc::new(node_projection(model, target, sub.selection_set(), &[])),
+                source,
+            });
+            self.below.push(Vec::new());
+            let below = self.add(ctx, model, target, sub.selection_set(), Some(index));
+            self.below[index] = below;
+        }
+        rest
+    }
+
+    /// Caches the joined rows read for `rows` (the statement's rows kept)
+    /// under the keys the relations' resolvers compute, a missing one as
+    /// no row, and returns what loads below each join's rows.
+    fn cache(
+        self,
+        ctx: &RequestContext,
+        rows: &[Arc<Row>],
+        joined_rows: Vec<sql::JoinedRows>,
+    ) -> ApiResult<Vec<Below<'a>>> {
+        let mut cache = locked(&ctx.prefetched.by_column)?;
+        let mut below: Vec<Below<'a>> = Vec::with_capacity(self.joins.len());
+        for ((join, found), fields) in self.joins.iter().zip(joined_rows).zip(self.below) {
+            let sources = match join.source.and_then(|s| below.get(s)) {
+                Some((_, source_rows, _)) => source_rows.as_slice(),
+                None => rows,
+            };
+            let mut reached = Vec::new();
+            for value in unique_values(sources, join.column) {
+                let key = key_text(&value);
+                let row: Vec<Arc<Row>> = found.get(&key).cloned().into_iter().collect();
+                reached.extend(row.iter().cloned());
+                cache.insert(
+                    ByColumn {
+                        entity: join.target,
+                        column: join.key,
+                        value,
+                        key,
+                        projection: join.projection.clone(),
+                    },
+                    Arc::new(row),
+                );
+            }
+            below.push((join.target, reached, fields));
+        }
+        Ok(below)
+    }
+}
+
+/// Rows of an entity and the fields that load below them.
+type Below<'a> = (usize, Vec<Arc<Row>>, Vec<SelectionField<'a>>);
+
+/// [`prefetch`] below each group of rows, at the same time.
+async fn prefetch_below<'a>(
+    ctx: &'a RequestContext,
+    model: &'a Model,
+    limits: &'a Limits,
+    below: Vec<Below<'a>>,
+) -> ApiResult<()> {
+    stream::iter(below.into_iter().map(Ok))
+        .try_for_each_concurrent(SIBLINGS_AT_ONCE, |(entity, rows, fields)| {
+            prefetch(ctx, model, limits, entity, rows, fields)
+        })
+        .await
 }
 
 fn selects(field: &SelectionField<'_>, names: &[&str]) -> bool {
@@ -195,8 +272,7 @@ fn prefetch_field<'a>(
                     Arc::new(node_projection(model, target, field.selection_set(), &[]));
                 // Belongs-to relations selected under these rows are read in
                 // the same statement; the other fields load below.
-                let (folded, rest) = foldable(ctx, model, target, &field);
-                let (subs, joins): (Vec<_>, Vec<_>) = folded.into_iter().unzip();
+                let (fold, rest) = Fold::split(ctx, model, target, field.selection_set());
                 let (grouped, joined_rows) = sql::fetch_by_column_joined(
                     &ctx.reader,
                     model,
@@ -204,11 +280,10 @@ fn prefetch_field<'a>(
                     lookup,
                     &values,
                     &projection,
-                    &joins,
+                    &fold.joins,
                 )
                 .await?;
                 let mut fetched = Vec::new();
-                let mut below: Vec<(usize, Vec<Arc<Row>>, Vec<SelectionField<'a>>)> = Vec::new();
                 {
                     let mut cache = locked(&ctx.prefetched.by_column)?;
                     for value in values {
@@ -226,35 +301,10 @@ fn prefetch_field<'a>(
                             Arc::new(found),
                         );
                     }
-                    for ((join, found), sub) in joins.iter().zip(joined_rows).zip(subs) {
-                        for value in unique_values(&fetched, join.column) {
-                            let key = key_text(&value);
-                            let rows: Vec<Arc<Row>> =
-                                found.get(&key).cloned().into_iter().collect();
-                            cache.insert(
-                                ByColumn {
-                                    entity: join.target,
-                                    column: join.key,
-                                    value,
-                                    key,
-                                    projection: join.projection.clone(),
-                                },
-                                Arc::new(rows),
-                            );
-                        }
-                        below.push((
-                            join.target,
-                            found.into_values().collect(),
-                            sub.selection_set().collect(),
-                        ));
-                    }
                 }
+                let mut below = fold.cache(ctx, &fetched, joined_rows)?;
                 below.push((target, fetched, rest));
-                stream::iter(below.into_iter().map(Ok))
-                    .try_for_each_concurrent(SIBLINGS_AT_ONCE, |(entity, rows, fields)| {
-                        prefetch(ctx, model, limits, entity, rows, fields)
-                    })
-                    .await
+                prefetch_below(ctx, model, limits, below).await
             }
             RelKind::HasMany { .. } | RelKind::ManyToMany { .. } => {
                 let Some(pk) = info.single_pk() else {
@@ -274,15 +324,30 @@ fn prefetch_field<'a>(
                     return Ok(());
                 };
                 let args = Arc::new(RelationArgs::new(spec));
+                // Belongs-to relations selected under the pages' rows are
+                // read in the pages' statement; the other fields load below.
+                let (fold, rest) = Fold::split(
+                    ctx,
+                    model,
+                    target,
+                    connection_node_fields(field).into_iter(),
+                );
                 // The pages and the counts, at the same time.
                 let pages = async {
                     let mut fetched = Vec::new();
                     if !selects(&field, &["nodes", "edges", "pageInfo"]) {
-                        return Ok(fetched);
+                        return Ok(Vec::new());
                     }
-                    let mut pages =
-                        sql::fetch_children(&ctx.reader, model, entity, *r, &parents, &args.spec)
-                            .await?;
+                    let (mut pages, joined_rows) = sql::fetch_children(
+                        &ctx.reader,
+                        model,
+                        entity,
+                        *r,
+                        &parents,
+                        &args.spec,
+                        &fold.joins,
+                    )
+                    .await?;
                     let mut cache = locked(&ctx.prefetched.children)?;
                     for parent in &parents {
                         let key = key_text(parent);
@@ -305,7 +370,10 @@ fn prefetch_field<'a>(
                             Arc::new(page),
                         );
                     }
-                    ApiResult::Ok(fetched)
+                    drop(cache);
+                    let mut below = fold.cache(ctx, &fetched, joined_rows)?;
+                    below.push((target, fetched, rest));
+                    ApiResult::Ok(below)
                 };
                 let counts = async {
                     if !selects(&field, &["totalCount"]) {
@@ -342,16 +410,8 @@ fn prefetch_field<'a>(
                     }
                     ApiResult::Ok(())
                 };
-                let (fetched, ()) = try_join(pages, counts).await?;
-                prefetch(
-                    ctx,
-                    model,
-                    limits,
-                    target,
-                    fetched,
-                    connection_node_fields(field),
-                )
-                .await
+                let (below, ()) = try_join(pages, counts).await?;
+                prefetch_below(ctx, model, limits, below).await
             }
         }
     })

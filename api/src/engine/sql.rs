@@ -34,6 +34,8 @@ const PARENT: &str = "__parent";
 /// The parent rows a `LATERAL` page is read for.
 const PARENT_ROW: &str = "__p";
 const RANK: &str = "__rank";
+/// The paged subquery of [`fetch_children`].
+const RANKED: &str = "ranked";
 const COUNT: &str = "__count";
 
 /// What reads need: the connection and the caller's access, whose row
@@ -312,24 +314,149 @@ pub async fn fetch_by_column(
     )
 }
 
-/// A belongs-to relation of the rows [`fetch_by_column_joined`] reads,
-/// read in the same statement: the target entity, the rows' foreign key
-/// to it, the target's (single-column) key it matches, and the target's
-/// columns to read.
+/// A belongs-to relation read in the statement of the rows it belongs to
+/// ([`fetch_by_column_joined`], [`fetch_children`]): the target entity, the
+/// foreign key to it, the target's (single-column) key it matches, the
+/// target's columns to read, and whose foreign key it is: the statement's
+/// rows (`None`) or an earlier join's (`Some(index)`), so that a unit and
+/// its parent come with the instances that name the unit.
 pub struct Joined {
     pub target: usize,
     pub column: usize,
     pub key: usize,
     pub projection: Arc<Vec<usize>>,
+    pub source: Option<usize>,
 }
 
 /// The rows of one [`Joined`] relation, by the key text of the foreign key.
 pub type JoinedRows = HashMap<String, Arc<Row>>;
 
-/// [`fetch_by_column`], with belongs-to relations of those rows joined in
-/// (`LEFT JOIN`, the target's read scope in the join's condition: a row
-/// the caller may not read is absent, as it would be when fetched on its
-/// own).
+/// How to read one [`Joined`] relation back: the position of its first
+/// column in the select list, its key's position among its columns, and
+/// its rows' slots.
+struct JoinRead {
+    first: usize,
+    key_position: Option<usize>,
+    slots: Slots,
+}
+
+fn join_alias(index: usize) -> String {
+    format!("j{index}")
+}
+
+/// Adds `joined` to `select` as `LEFT JOIN`s, the target's read scope in
+/// the join's condition (a row the caller may not read is absent, as it
+/// would be when fetched on its own). The rows' foreign keys are columns
+/// of `alias` (of `entity`); the joins' columns are selected after the
+/// `first` columns already in the list, named `jN.name` (no column name
+/// holds a dot).
+fn add_joins(
+    reader: &Reader,
+    model: &Model,
+    entity: usize,
+    alias: &str,
+    joined: &[Joined],
+    mut first: usize,
+    select: &mut SelectStatement,
+) -> Vec<JoinRead> {
+    let mut reads = Vec::with_capacity(joined.len());
+    for (i, join) in joined.iter().enumerate() {
+        let target = &model.entities[join.target];
+        let (source, source_alias) = match join.source.and_then(|s| joined.get(s).map(|j| (s, j))) {
+            Some((s, source)) => (source.target, join_alias(s)),
+            None => (entity, alias.to_owned()),
+        };
+        let join_alias = join_alias(i);
+        for &c in join.projection.iter() {
+            let name = &target.columns[c].name;
+            select.expr_as(
+                Expr::col((Alias::new(&join_alias), Alias::new(name))),
+                Alias::new(format!("{join_alias}.{name}")),
+            );
+        }
+        select.join_as(
+            JoinType::LeftJoin,
+            Alias::new(&target.table),
+            Alias::new(&join_alias),
+            Condition::all()
+                .add(
+                    Expr::col((
+                        Alias::new(&join_alias),
+                        Alias::new(&target.columns[join.key].name),
+                    ))
+                    .equals((
+                        Alias::new(&source_alias),
+                        Alias::new(&model.entities[source].columns[join.column].name),
+                    )),
+                )
+                .add(reader.access.read_scope(model, join.target, &join_alias)),
+        );
+        reads.push(JoinRead {
+            first,
+            key_position: join.projection.iter().position(|&c| c == join.key),
+            slots: slots(model, join.target, &join.projection),
+        });
+        first += join.projection.len();
+    }
+    reads
+}
+
+/// Reads the joined rows of one result row `r` (whose own row is `row`)
+/// into `joined_rows`, each under the key text of its foreign key.
+fn read_joins(
+    model: &Model,
+    joined: &[Joined],
+    reads: &[JoinRead],
+    row: &Row,
+    r: &QueryResult,
+    joined_rows: &mut [JoinedRows],
+) -> ApiResult<()> {
+    // This result row's row of each join, for the joins that hang off it.
+    let mut these: Vec<Option<Arc<Row>>> = Vec::with_capacity(joined.len());
+    for (join, read_back) in joined.iter().zip(reads) {
+        let source = match join.source {
+            None => Some(row),
+            Some(s) => these.get(s).and_then(Option::as_deref),
+        };
+        let foreign = source.map_or(&NULL, |source| source.get(join.column));
+        if matches!(foreign, GqlValue::Null) {
+            these.push(None);
+            continue;
+        }
+        let key = key_text(foreign);
+        let Some(found) = joined_rows.get_mut(these.len()) else {
+            return Err(ApiError::internal("a join without its rows"));
+        };
+        if let Some(known) = found.get(&key) {
+            these.push(Some(known.clone()));
+            continue;
+        }
+        let target = &model.entities[join.target];
+        let values = join
+            .projection
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| read(r, read_back.first + i, &target.columns[c], model))
+            .collect::<ApiResult<Vec<_>>>()?;
+        // No target row: its key reads as null.
+        if read_back
+            .key_position
+            .is_none_or(|p| matches!(values.get(p), None | Some(GqlValue::Null)))
+        {
+            these.push(None);
+            continue;
+        }
+        let joined_row = Arc::new(Row {
+            values,
+            slots: read_back.slots.clone(),
+        });
+        found.insert(key, joined_row.clone());
+        these.push(Some(joined_row));
+    }
+    Ok(())
+}
+
+/// [`fetch_by_column`], with belongs-to relations of those rows joined in.
 pub async fn fetch_by_column_joined(
     reader: &Reader,
     model: &Model,
@@ -354,44 +481,15 @@ pub async fn fetch_by_column_joined(
     let mut select = Query::select();
     select_columns(model, entity, &projection, &mut select);
     select.from_as(Alias::new(&info.table), Alias::new(T));
-    // Per join: the position of its first column in the select list (after
-    // the rows' own, then the joins' before it), its key's position among
-    // its columns, and its rows' slots. Its columns are named `j0.name`
-    // (no column name holds a dot).
-    let mut reads = Vec::with_capacity(joined.len());
-    let mut first = projection.len();
-    for (i, join) in joined.iter().enumerate() {
-        let target = &model.entities[join.target];
-        let alias = format!("j{i}");
-        for &c in join.projection.iter() {
-            let name = &target.columns[c].name;
-            select.expr_as(
-                Expr::col((Alias::new(&alias), Alias::new(name))),
-                Alias::new(format!("{alias}.{name}")),
-            );
-        }
-        select.join_as(
-            JoinType::LeftJoin,
-            Alias::new(&target.table),
-            Alias::new(&alias),
-            Condition::all()
-                .add(
-                    Expr::col((
-                        Alias::new(&alias),
-                        Alias::new(&target.columns[join.key].name),
-                    ))
-                    .equals((Alias::new(T), Alias::new(&info.columns[join.column].name))),
-                )
-                .add(reader.access.read_scope(model, join.target, &alias)),
-        );
-        let key_position = join.projection.iter().position(|&c| c == join.key);
-        reads.push((
-            first,
-            key_position,
-            slots(model, join.target, &join.projection),
-        ));
-        first += join.projection.len();
-    }
+    let reads = add_joins(
+        reader,
+        model,
+        entity,
+        T,
+        joined,
+        projection.len(),
+        &mut select,
+    );
     select
         .and_where(Expr::col((Alias::new(T), Alias::new(&col.name))).is_in(params))
         .cond_where(reader.access.read_scope(model, entity, T));
@@ -414,41 +512,12 @@ pub async fn fetch_by_column_joined(
     let mut joined_rows: Vec<JoinedRows> = vec![HashMap::new(); joined.len()];
     let slots = slots(model, entity, &projection);
     for r in db.query_all(&select).await? {
-        let row = Arc::new(read_row(model, entity, &projection, &slots, &r)?);
-        for ((join, &(first, key_position, ref join_slots)), found) in
-            joined.iter().zip(&reads).zip(joined_rows.iter_mut())
-        {
-            let foreign = row.get(join.column);
-            if matches!(foreign, GqlValue::Null) {
-                continue;
-            }
-            let key = key_text(foreign);
-            if found.contains_key(&key) {
-                continue;
-            }
-            let target = &model.entities[join.target];
-            let values = join
-                .projection
-                .iter()
-                .enumerate()
-                .map(|(i, &c)| read(&r, first + i, &target.columns[c], model))
-                .collect::<ApiResult<Vec<_>>>()?;
-            // No target row: its key reads as null.
-            if key_position.is_none_or(|p| matches!(values.get(p), None | Some(GqlValue::Null))) {
-                continue;
-            }
-            found.insert(
-                key,
-                Arc::new(Row {
-                    values,
-                    slots: join_slots.clone(),
-                }),
-            );
-        }
+        let row = read_row(model, entity, &projection, &slots, &r)?;
+        read_joins(model, joined, &reads, &row, &r, &mut joined_rows)?;
         grouped
             .entry(key_text(row.get(column)))
             .or_default()
-            .push(row);
+            .push(Arc::new(row));
     }
     Ok((grouped, joined_rows))
 }
@@ -529,7 +598,9 @@ fn parent_params(
         .collect()
 }
 
-/// One page of a relation for each parent, in one statement.
+/// One page of a relation for each parent, in one statement, with
+/// belongs-to relations of the pages' rows joined in (after the paging, so
+/// each joined row is looked up by key for the page's rows only).
 pub async fn fetch_children(
     reader: &Reader,
     model: &Model,
@@ -537,7 +608,8 @@ pub async fn fetch_children(
     relation: usize,
     parents: &[GqlValue],
     spec: &ListSpec,
-) -> ApiResult<HashMap<String, Page>> {
+    joined: &[Joined],
+) -> ApiResult<(HashMap<String, Page>, Vec<JoinedRows>)> {
     let db = &reader.db;
     reader.access.prepare(db, model).await?;
     let lateral = db.get_database_backend() == DbBackend::Postgres;
@@ -595,42 +667,52 @@ pub async fn fetch_children(
             &spec.window,
         )?);
     let mut outer = Query::select();
+    outer.column((Alias::new(RANKED), Asterisk));
     if lateral {
         let pk = Expr::col((
             Alias::new(PARENT_ROW),
             Alias::new(&owner_info.columns[owner_pk].name),
         ));
         outer
-            .column((Alias::new("ranked"), Asterisk))
             .from_as(Alias::new(&owner_info.table), Alias::new(PARENT_ROW))
             .join_lateral(
                 JoinType::InnerJoin,
                 inner,
-                Alias::new("ranked"),
+                Alias::new(RANKED),
                 Expr::cust("TRUE"),
             )
             .and_where(pk.is_in(parent_params(model, owner, parents)?));
     } else {
-        outer
-            .column(Asterisk)
-            .from_subquery(inner, Alias::new("ranked"))
-            .and_where(
-                Expr::col((Alias::new("ranked"), Alias::new(RANK))).lte(spec.window.limit + 1),
-            );
+        outer.from_subquery(inner, Alias::new(RANKED)).and_where(
+            Expr::col((Alias::new(RANKED), Alias::new(RANK))).lte(spec.window.limit + 1),
+        );
     }
-    outer.order_by((Alias::new("ranked"), Alias::new(RANK)), Order::Asc);
+    // The subquery's columns: the projection, the parent, the rank.
+    let reads = add_joins(
+        reader,
+        model,
+        target,
+        RANKED,
+        joined,
+        spec.projection.len() + 2,
+        &mut outer,
+    );
+    outer.order_by((Alias::new(RANKED), Alias::new(RANK)), Order::Asc);
 
     let mut grouped: HashMap<String, Vec<Arc<Row>>> = HashMap::new();
+    let mut joined_rows: Vec<JoinedRows> = vec![HashMap::new(); joined.len()];
     let slots = slots(model, target, &spec.projection);
     for r in db.query_all(&outer).await? {
         let key = key_text(&read(&r, PARENT, &owner_info.columns[owner_pk], model)?);
         let row = read_row(model, target, &spec.projection, &slots, &r)?;
+        read_joins(model, joined, &reads, &row, &r, &mut joined_rows)?;
         grouped.entry(key).or_default().push(Arc::new(row));
     }
-    Ok(grouped
+    let pages = grouped
         .into_iter()
         .map(|(key, rows)| (key, into_page(rows, &spec.window)))
-        .collect())
+        .collect();
+    Ok((pages, joined_rows))
 }
 
 /// The number of matching related rows for each parent, in one grouped
