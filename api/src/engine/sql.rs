@@ -229,7 +229,7 @@ pub async fn fetch_page(
     spec: &ListSpec,
 ) -> ApiResult<Page> {
     let db = &reader.db;
-    reader.access.prepare_list(db, model, entity).await?;
+    reader.access.prepare_scopes(db, model, &[entity]).await?;
     let info = &model.entities[entity];
     let terms = sql_terms(&spec.terms, &spec.window);
     let mut select = Query::select();
@@ -276,7 +276,7 @@ pub async fn count(
     include_deleted: bool,
 ) -> ApiResult<u64> {
     let db = &reader.db;
-    reader.access.prepare_list(db, model, entity).await?;
+    reader.access.prepare_scopes(db, model, &[entity]).await?;
     let info = &model.entities[entity];
     let mut select = Query::select();
     select
@@ -467,7 +467,9 @@ pub async fn fetch_by_column_joined(
     joined: &[Joined],
 ) -> ApiResult<(HashMap<String, Vec<Arc<Row>>>, Vec<JoinedRows>)> {
     let db = &reader.db;
-    reader.access.prepare(db, model).await?;
+    let mut entities: Vec<usize> = joined.iter().map(|j| j.target).collect();
+    entities.push(entity);
+    reader.access.prepare_scopes(db, model, &entities).await?;
     let info = &model.entities[entity];
     let col = &info.columns[column];
     let params = values
@@ -531,7 +533,7 @@ pub async fn fetch_where(
     projection: &[usize],
 ) -> ApiResult<Vec<Arc<Row>>> {
     let db = &reader.db;
-    reader.access.prepare(db, model).await?;
+    reader.access.prepare_scopes(db, model, &[entity]).await?;
     let info = &model.entities[entity];
     let mut select = Query::select();
     select_columns(model, entity, projection, &mut select);
@@ -611,7 +613,9 @@ pub async fn fetch_children(
     joined: &[Joined],
 ) -> ApiResult<(HashMap<String, Page>, Vec<JoinedRows>)> {
     let db = &reader.db;
-    reader.access.prepare(db, model).await?;
+    let mut entities: Vec<usize> = joined.iter().map(|j| j.target).collect();
+    entities.push(model.entities[owner].relations[relation].target);
+    reader.access.prepare_scopes(db, model, &entities).await?;
     let lateral = db.get_database_backend() == DbBackend::Postgres;
     let owner_info = &model.entities[owner];
     let owner_pk = owner_info
@@ -727,7 +731,8 @@ pub async fn count_children(
     include_deleted: bool,
 ) -> ApiResult<HashMap<String, u64>> {
     let db = &reader.db;
-    reader.access.prepare(db, model).await?;
+    let target = model.entities[owner].relations[relation].target;
+    reader.access.prepare_scopes(db, model, &[target]).await?;
     let mut select = Query::select();
     let (target, parent) = relation_source(model, owner, relation, &mut select)?;
     select

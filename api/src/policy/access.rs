@@ -273,7 +273,8 @@ impl Access {
         Ok(())
     }
 
-    /// [`Access::prepare`], and for a root list or count of `entity`
+    /// [`Access::prepare`], and for each of `entities` (those whose rows
+    /// one statement reads: a list, a page under parents, joined rows)
     /// whose tenant is two steps away or more and reached through a
     /// foreign key of its own (`version.dataSource.projects.account`,
     /// `project.account`), the keys that foreign key may hold: the scope
@@ -281,24 +282,33 @@ impl Access {
     /// which lets PostgreSQL use the row's own indexes, such as
     /// `(version_id, name)` for a list ordered by name, and keeps it from
     /// joining the tenant's rows to every probe (a subtree's submissions
-    /// were probed once per project of the account). One statement per
-    /// such entity and request; more than [`MAX_TENANT_KEYS`] keys keep the
-    /// subqueries. The two lookups are independent and run at the same time.
-    pub async fn prepare_list(
+    /// were probed once per project of the account; a joined unit's
+    /// version was looked up through four tables for every joined row).
+    /// One statement per such entity, kept like the roots (see
+    /// [`super::scopes`]); more than [`MAX_TENANT_KEYS`] keys keep the
+    /// subqueries. The lookups are independent and run at the same time.
+    pub async fn prepare_scopes(
         &self,
         db: &impl ConnectionTrait,
         model: &Model,
-        entity: usize,
+        entities: &[usize],
     ) -> ApiResult<()> {
+        let mut distinct = entities.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
         async_graphql::futures_util::future::try_join(
             self.prepare(db, model),
-            self.prepare_tenant_keys(db, model, entity),
+            async_graphql::futures_util::future::try_join_all(
+                distinct
+                    .into_iter()
+                    .map(|entity| self.prepare_tenant_keys(db, model, entity)),
+            ),
         )
         .await?;
         Ok(())
     }
 
-    /// The tenant keys of [`Access::prepare_list`].
+    /// The tenant keys of [`Access::prepare_scopes`].
     async fn prepare_tenant_keys(
         &self,
         db: &impl ConnectionTrait,
@@ -385,7 +395,7 @@ impl Access {
     }
 
     /// The tenant condition on `alias` from keys resolved by
-    /// [`Access::prepare_list`], if they were.
+    /// [`Access::prepare_scopes`], if they were.
     fn resolved_tenant(&self, model: &Model, entity: usize, alias: &str) -> Option<Condition> {
         let (fk, _, _) = self.reducible(model, entity)?;
         let cell = self.tenant_keys.lock().ok()?.get(&entity)?.clone();

@@ -270,7 +270,7 @@ pub struct Policy {
     pub login: Option<Login>,
     /// (entity, tenant claim) whose tenant keys were found too many to
     /// list: this process no longer tries to resolve them (see
-    /// `Access::prepare_list`). Learned, not configured.
+    /// `Access::prepare_scopes`). Learned, not configured.
     pub wide_tenant_keys: std::sync::Mutex<HashSet<(usize, String)>>,
 }
 
@@ -296,7 +296,7 @@ impl Policy {
     /// For an entity whose tenant path starts with a foreign key of its
     /// own and goes on for two steps or more: that column, its target and
     /// the path. Such an entity's scope can be the keys that column may
-    /// hold (see `Access::prepare_list`).
+    /// hold (see `Access::prepare_scopes`).
     pub fn tenant_key_path(
         &self,
         model: &Model,
