@@ -157,7 +157,7 @@ pub struct EntityInfo {
     pub relations: Vec<RelationInfo>,
     pub list_field: String,
     pub get_field: String,
-    pub members: HashMap<String, Member>,
+    pub members: crate::engine::Map<String, Member>,
     /// The soft-delete column (`deleted_at`, or Instance's `deleted` flag).
     pub soft_delete: Option<usize>,
 }
@@ -298,7 +298,7 @@ impl Model {
                 relations: Vec::new(),
                 list_field,
                 get_field: singular,
-                members: HashMap::new(),
+                members: crate::engine::Map::default(),
                 soft_delete: entity
                     .soft_delete()
                     .and_then(|c| entity.columns.iter().position(|x| x.name == c.name)),
@@ -370,7 +370,7 @@ impl Model {
 
         // Member lookup, refusing clashes.
         for entity in &mut entities {
-            let mut members = HashMap::new();
+            let mut members = crate::engine::Map::default();
             for (i, c) in entity.columns.iter().enumerate().filter(|(_, c)| !c.secret) {
                 if members.insert(c.gql.clone(), Member::Column(i)).is_some() {
                     return Err(format!("{}.{} is defined twice", entity.name, c.gql));

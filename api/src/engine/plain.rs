@@ -21,7 +21,6 @@
 //! `@skip`/`@include` are removed before execution), the first of repeated
 //! keys kept, enum columns as enum values.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,6 +31,7 @@ use async_graphql::extensions::{
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, QueryPathNode, SelectionField, ServerResult, Value as GqlValue};
 
+use crate::engine::Map;
 use crate::engine::loader::ByColumn;
 use crate::engine::model::{Member, Model, RelKind, Scalar};
 use crate::engine::prefetch::Prefetched;
@@ -63,7 +63,7 @@ enum Cell {
 /// Prepared `nodes` values of one request, by response path.
 #[derive(Default)]
 pub struct PlainNodes {
-    values: Mutex<HashMap<String, GqlValue>>,
+    values: Mutex<Map<String, GqlValue>>,
     /// Counts the lists answered this way (the domain's metric).
     served: Option<Arc<AtomicU64>>,
 }
@@ -88,7 +88,7 @@ impl PlainNodes {
         rows: &[Arc<Row>],
     ) {
         let (access, prefetched) = (&request.reader.access, &request.prefetched);
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut seen: Map<&str, usize> = Map::default();
         for field in connection.selection_set() {
             if field.name() == "nodes" {
                 *seen.entry(field.alias().unwrap_or("nodes")).or_default() += 1;

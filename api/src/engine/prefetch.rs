@@ -10,7 +10,6 @@
 //! so the resolvers find them without SQL. Anything not prefetched (a key
 //! computed differently) falls back to the batching loaders.
 
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,14 +25,15 @@ use crate::engine::schema::{
 };
 use crate::engine::sql::{self, Page, Row};
 use crate::engine::value::key_text;
+use crate::engine::{Map, Set};
 use crate::error::ApiResult;
 
 /// What a request has prefetched, by loader key.
 #[derive(Default)]
 pub struct Prefetched {
-    by_column: Mutex<HashMap<ByColumn, Arc<Vec<Arc<Row>>>>>,
-    children: Mutex<HashMap<Children, Arc<Page>>>,
-    counts: Mutex<HashMap<ChildCount, u64>>,
+    by_column: Mutex<Map<ByColumn, Arc<Vec<Arc<Row>>>>>,
+    children: Mutex<Map<Children, Arc<Page>>>,
+    counts: Mutex<Map<ChildCount, u64>>,
 }
 
 impl Prefetched {
@@ -58,7 +58,7 @@ fn locked<T>(cache: &Mutex<T>) -> ApiResult<MutexGuard<'_, T>> {
 type BoxFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>>;
 
 fn unique_values(rows: &[Arc<Row>], column: usize) -> Vec<GqlValue> {
-    let mut seen = HashSet::new();
+    let mut seen = Set::default();
     rows.iter()
         .map(|r| r.get(column).clone())
         .filter(|v| !matches!(v, GqlValue::Null) && seen.insert(key_text(v)))

@@ -11,7 +11,6 @@
 //! the same, and PostgreSQL can then read it from a plain index instead of
 //! sorting every matching row.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::Value as GqlValue;
@@ -21,6 +20,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
+use crate::engine::Map;
 use crate::engine::filter::condition;
 use crate::engine::model::{Model, RelKind};
 use crate::engine::pagination::{OrderTerm, Window, keyset_condition, sql_terms};
@@ -306,7 +306,7 @@ pub async fn fetch_by_column(
     column: usize,
     values: &[GqlValue],
     projection: &[usize],
-) -> ApiResult<HashMap<String, Vec<Arc<Row>>>> {
+) -> ApiResult<Map<String, Vec<Arc<Row>>>> {
     Ok(
         fetch_by_column_joined(reader, model, entity, column, values, projection, &[])
             .await?
@@ -329,7 +329,7 @@ pub struct Joined {
 }
 
 /// The rows of one [`Joined`] relation, by the key text of the foreign key.
-pub type JoinedRows = HashMap<String, Arc<Row>>;
+pub type JoinedRows = Map<String, Arc<Row>>;
 
 /// How to read one [`Joined`] relation back: the position of its first
 /// column in the select list, its key's position among its columns, and
@@ -465,7 +465,7 @@ pub async fn fetch_by_column_joined(
     values: &[GqlValue],
     projection: &[usize],
     joined: &[Joined],
-) -> ApiResult<(HashMap<String, Vec<Arc<Row>>>, Vec<JoinedRows>)> {
+) -> ApiResult<(Map<String, Vec<Arc<Row>>>, Vec<JoinedRows>)> {
     let db = &reader.db;
     let mut entities: Vec<usize> = joined.iter().map(|j| j.target).collect();
     entities.push(entity);
@@ -510,8 +510,8 @@ pub async fn fetch_by_column_joined(
         &pk_terms,
         &mut select,
     );
-    let mut grouped: HashMap<String, Vec<Arc<Row>>> = HashMap::new();
-    let mut joined_rows: Vec<JoinedRows> = vec![HashMap::new(); joined.len()];
+    let mut grouped: Map<String, Vec<Arc<Row>>> = Map::default();
+    let mut joined_rows: Vec<JoinedRows> = vec![Map::default(); joined.len()];
     let slots = slots(model, entity, &projection);
     for r in db.query_all(&select).await? {
         let row = read_row(model, entity, &projection, &slots, &r)?;
@@ -611,7 +611,7 @@ pub async fn fetch_children(
     parents: &[GqlValue],
     spec: &ListSpec,
     joined: &[Joined],
-) -> ApiResult<(HashMap<String, Page>, Vec<JoinedRows>)> {
+) -> ApiResult<(Map<String, Page>, Vec<JoinedRows>)> {
     let db = &reader.db;
     let mut entities: Vec<usize> = joined.iter().map(|j| j.target).collect();
     entities.push(model.entities[owner].relations[relation].target);
@@ -703,8 +703,8 @@ pub async fn fetch_children(
     );
     outer.order_by((Alias::new(RANKED), Alias::new(RANK)), Order::Asc);
 
-    let mut grouped: HashMap<String, Vec<Arc<Row>>> = HashMap::new();
-    let mut joined_rows: Vec<JoinedRows> = vec![HashMap::new(); joined.len()];
+    let mut grouped: Map<String, Vec<Arc<Row>>> = Map::default();
+    let mut joined_rows: Vec<JoinedRows> = vec![Map::default(); joined.len()];
     let slots = slots(model, target, &spec.projection);
     for r in db.query_all(&outer).await? {
         let key = key_text(&read(&r, PARENT, &owner_info.columns[owner_pk], model)?);
@@ -729,7 +729,7 @@ pub async fn count_children(
     parents: &[GqlValue],
     filter: Option<&GqlValue>,
     include_deleted: bool,
-) -> ApiResult<HashMap<String, u64>> {
+) -> ApiResult<Map<String, u64>> {
     let db = &reader.db;
     let target = model.entities[owner].relations[relation].target;
     reader.access.prepare_scopes(db, model, &[target]).await?;
@@ -751,7 +751,7 @@ pub async fn count_children(
     let owner_pk = owner_info
         .single_pk()
         .ok_or_else(|| ApiError::internal("no single key"))?;
-    let mut counts = HashMap::new();
+    let mut counts = Map::default();
     for r in db.query_all(&select).await? {
         let key = key_text(&read(&r, PARENT, &owner_info.columns[owner_pk], model)?);
         let n: i64 = r.try_get("", COUNT).map_err(ApiError::internal)?;
