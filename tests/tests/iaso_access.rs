@@ -522,6 +522,108 @@ async fn account_scope_is_resolved_once_per_request(backend: Backend) {
     assert_eq!(seen["instances"]["totalCount"], json!(expected.len()));
 }
 
+/// Rows joined into a page's statement keep to the caller's account, by
+/// the account's keys read once and kept: an instance of account 1 that
+/// names a unit of account 2 (inconsistent data, as a faulty import could
+/// leave) reads its unit as null, and so does a unit's parent of the
+/// other account; every other unit and parent is the database's own.
+async fn joined_rows_keep_to_the_account(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["iaso"]).await else {
+        return;
+    };
+    let body = login(&app, "iaso", "avalon.admin", DEMO_PASSWORD).await;
+    let admin = body["data"]["login"]["token"].as_str().unwrap().to_string();
+    assert_eq!(body["data"]["login"]["tenant"], "1", "{body}");
+    let db = app.db("iaso");
+    let units_of = |account: i64| {
+        format!(
+            "SELECT o.id FROM org_unit o WHERE o.version_id IN (SELECT sv.id FROM source_version sv \
+             JOIN data_source_projects j ON j.data_source_id = sv.data_source_id \
+             JOIN project p ON p.id = j.project_id WHERE p.account_id = {account})"
+        )
+    };
+    let foreign = rows(db, &format!("{} ORDER BY o.id LIMIT 1", units_of(2))).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let ours = format!(
+        "SELECT i.id, i.org_unit_id FROM instance i JOIN project p ON p.id = i.project_id \
+         WHERE p.account_id = 1 AND NOT i.deleted AND i.org_unit_id IS NOT NULL ORDER BY i.id"
+    );
+    let instances = rows(db, &ours).await;
+    assert!(instances.len() > 2, "{instances:?}");
+    // One instance names the other account's unit; the unit of another
+    // has its parent there.
+    let strayed = instances[0]["id"].as_i64().unwrap();
+    let orphaned = instances[1]["org_unit_id"].as_i64().unwrap();
+    rows(
+        db,
+        &format!("UPDATE instance SET org_unit_id = {foreign} WHERE id = {strayed}"),
+    )
+    .await;
+    rows(
+        db,
+        &format!("UPDATE org_unit SET parent_id = {foreign} WHERE id = {orphaned}"),
+    )
+    .await;
+    let account_units: std::collections::HashSet<i64> = rows(db, &units_of(1))
+        .await
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    let parents: std::collections::HashMap<i64, Option<i64>> =
+        rows(db, "SELECT id, parent_id FROM org_unit")
+            .await
+            .iter()
+            .map(|r| (r["id"].as_i64().unwrap(), r["parent_id"].as_i64()))
+            .collect();
+    let expected: std::collections::HashMap<i64, Option<i64>> = rows(db, &ours)
+        .await
+        .iter()
+        .map(|r| (r["id"].as_i64().unwrap(), r["org_unit_id"].as_i64()))
+        .collect();
+
+    let query = "{ forms(first: 100) { nodes { instances(first: 1000) { nodes { id orgUnit { id parent { id } } } } } } }";
+    let mut costs = Vec::new();
+    for _ in 0..2 {
+        let before = app.statements("iaso");
+        let data = data_as(&app, &admin, query, json!({})).await;
+        costs.push(app.statements("iaso") - before);
+        let mut seen = 0;
+        for form in data["forms"]["nodes"].as_array().unwrap() {
+            for node in form["instances"]["nodes"].as_array().unwrap() {
+                let id = node["id"].as_i64().unwrap();
+                let unit = &node["orgUnit"];
+                let Some(&Some(named)) = expected.get(&id) else {
+                    assert!(unit.is_null(), "{node}");
+                    continue;
+                };
+                seen += 1;
+                if !account_units.contains(&named) {
+                    assert_eq!(id, strayed);
+                    assert!(unit.is_null(), "another account's unit: {node}");
+                    continue;
+                }
+                assert_eq!(unit["id"], named, "{node}");
+                match parents[&named] {
+                    Some(p) if account_units.contains(&p) => {
+                        assert_eq!(unit["parent"]["id"], p, "{node}")
+                    }
+                    Some(p) => {
+                        assert_eq!(p, foreign);
+                        assert!(unit["parent"].is_null(), "another account's parent: {node}");
+                    }
+                    None => assert!(unit["parent"].is_null(), "{node}"),
+                }
+            }
+        }
+        assert_eq!(seen, expected.len(), "every instance of the account");
+    }
+    // The profile's roots, the forms, the account's projects (instances)
+    // and versions (units), then the instances with their units and the
+    // units' parents joined; the next request finds the lookups kept.
+    assert_eq!(costs, [5, 2], "statements per request");
+}
+
 /// An agent's org-unit roots are read once and kept across requests until
 /// a write through the gateway changes a table they come from: its root
 /// moved under another unit, it sees its subtree at the new paths on its
@@ -623,6 +725,7 @@ async fn scope_lookups_are_kept_until_a_write_changes_them(backend: Backend) {
 on_both_backends!(
     scope_lookups_are_kept_until_a_write_changes_them,
     account_scope_is_resolved_once_per_request,
+    joined_rows_keep_to_the_account,
     profile_org_units_restrict_the_pyramid,
     read_only_permission_and_read_only_sources,
     login_and_lockout
