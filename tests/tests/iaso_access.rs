@@ -545,11 +545,9 @@ async fn joined_rows_keep_to_the_account(backend: Backend) {
     let foreign = rows(db, &format!("{} ORDER BY o.id LIMIT 1", units_of(2))).await[0]["id"]
         .as_i64()
         .unwrap();
-    let ours = format!(
-        "SELECT i.id, i.org_unit_id FROM instance i JOIN project p ON p.id = i.project_id \
-         WHERE p.account_id = 1 AND NOT i.deleted AND i.org_unit_id IS NOT NULL ORDER BY i.id"
-    );
-    let instances = rows(db, &ours).await;
+    let ours = "SELECT i.id, i.org_unit_id FROM instance i JOIN project p ON p.id = i.project_id \
+        WHERE p.account_id = 1 AND NOT i.deleted AND i.org_unit_id IS NOT NULL ORDER BY i.id";
+    let instances = rows(db, ours).await;
     assert!(instances.len() > 2, "{instances:?}");
     // One instance names the other account's unit; the unit of another
     // has its parent there.
@@ -576,7 +574,7 @@ async fn joined_rows_keep_to_the_account(backend: Backend) {
             .iter()
             .map(|r| (r["id"].as_i64().unwrap(), r["parent_id"].as_i64()))
             .collect();
-    let expected: std::collections::HashMap<i64, Option<i64>> = rows(db, &ours)
+    let expected: std::collections::HashMap<i64, Option<i64>> = rows(db, ours)
         .await
         .iter()
         .map(|r| (r["id"].as_i64().unwrap(), r["org_unit_id"].as_i64()))
