@@ -23,7 +23,7 @@ use crate::engine::model::{Member, Model, RelKind, RelationInfo};
 use crate::engine::schema::{
     Limits, RequestContext, connection_node_fields, node_projection, spec_from_args,
 };
-use crate::engine::sql::{self, ListSpec, Page, Row};
+use crate::engine::sql::{self, Page, Row};
 use crate::engine::value::key_text;
 use crate::engine::{Map, Set};
 use crate::error::ApiResult;
@@ -227,27 +227,6 @@ pub fn prefetch<'a>(
             })
             .await
     })
-}
-
-/// A root list's page with every relation selected under its rows (the
-/// connection's node `fields`): the belongs-to relations in the page's
-/// statement, the rest below, as [`prefetch`] does.
-pub async fn root_page<'a>(
-    ctx: &'a RequestContext,
-    model: &'a Model,
-    limits: &'a Limits,
-    entity: usize,
-    spec: &ListSpec,
-    fields: Vec<SelectionField<'a>>,
-) -> ApiResult<Arc<Page>> {
-    let (fold, rest) = Fold::split(ctx, model, entity, fields.into_iter());
-    let (page, joined_rows) =
-        sql::fetch_page(&ctx.reader, model, entity, spec, &fold.joins).await?;
-    let page = Arc::new(page);
-    let mut below = fold.cache(ctx, &page.rows, joined_rows)?;
-    below.push((entity, page.rows.clone(), rest));
-    prefetch_below(ctx, model, limits, below).await?;
-    Ok(page)
 }
 
 /// [`prefetch`] for one selected field of `rows`.

@@ -20,7 +20,7 @@ use crate::engine::loader::{
 use crate::engine::model::{Member, Model, RelKind, Scalar};
 use crate::engine::pagination::{PageLimits, Window, order_field_name, parse_order, parse_window};
 use crate::engine::plain::{PlainNodes, PlainNodesExtension};
-use crate::engine::prefetch::{Prefetched, prefetch, root_page};
+use crate::engine::prefetch::{Prefetched, prefetch};
 use crate::engine::sql::{self, ListSpec, Page, Row};
 use crate::engine::value::{encode_cursor, key_text, to_sql};
 use crate::error::{ApiError, ApiResult};
@@ -127,11 +127,9 @@ impl Connection {
         self.page
             .get_or_init(|| async {
                 match &self.source {
-                    Source::Root => {
-                        sql::fetch_page(&ctx.reader, model, self.entity, &self.spec, &[])
-                            .await
-                            .map(|(page, _)| Arc::new(page))
-                    }
+                    Source::Root => sql::fetch_page(&ctx.reader, model, self.entity, &self.spec)
+                        .await
+                        .map(Arc::new),
                     Source::Relation { .. } => {
                         let Some(key) = self.children_key() else {
                             return Err(ApiError::internal("a relation page without a parent"));
@@ -731,20 +729,16 @@ pub fn build(
                             if wants_rows {
                                 let request = request(&ctx)?;
                                 let rows = async {
-                                    conn.page
-                                        .get_or_init(|| {
-                                            root_page(
-                                                request,
-                                                &m,
-                                                &limits,
-                                                index,
-                                                &conn.spec,
-                                                connection_node_fields(field),
-                                            )
-                                        })
-                                        .await
-                                        .clone()
-                                        .map(|_| ())
+                                    let page = conn.page(&m, request).await?;
+                                    prefetch(
+                                        request,
+                                        &m,
+                                        &limits,
+                                        index,
+                                        page.rows.clone(),
+                                        connection_node_fields(field),
+                                    )
+                                    .await
                                 };
                                 if field.selection_set().any(|f| f.name() == "totalCount") {
                                     let count =

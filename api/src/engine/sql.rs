@@ -34,7 +34,7 @@ const PARENT: &str = "__parent";
 /// The parent rows a `LATERAL` page is read for.
 const PARENT_ROW: &str = "__p";
 const RANK: &str = "__rank";
-/// The paged subquery of [`fetch_children`] and a joined [`fetch_page`].
+/// The paged subquery of [`fetch_children`].
 const RANKED: &str = "ranked";
 const COUNT: &str = "__count";
 
@@ -221,25 +221,17 @@ fn into_page(mut rows: Vec<Arc<Row>>, window: &Window) -> Page {
     }
 }
 
-/// A root list page, with belongs-to relations of its rows joined in. The
-/// joins wrap the paged statement (`SELECT ... FROM (<page> LIMIT n) LEFT
-/// JOIN ...`): a subquery with a `LIMIT` is planned on its own, so the
-/// page is read as it would be alone (an index walked in list order until
-/// the limit) and each joined row is looked up for the page's rows only.
+/// A root list page.
 pub async fn fetch_page(
     reader: &Reader,
     model: &Model,
     entity: usize,
     spec: &ListSpec,
-    joined: &[Joined],
-) -> ApiResult<(Page, Vec<JoinedRows>)> {
+) -> ApiResult<Page> {
     let db = &reader.db;
-    let mut entities: Vec<usize> = joined.iter().map(|j| j.target).collect();
-    entities.push(entity);
-    reader.access.prepare_scopes(db, model, &entities).await?;
+    reader.access.prepare_scopes(db, model, &[entity]).await?;
     let info = &model.entities[entity];
     let terms = sql_terms(&spec.terms, &spec.window);
-    let backend = db.get_database_backend();
     let mut select = Query::select();
     select_columns(model, entity, &spec.projection, &mut select);
     select
@@ -259,51 +251,20 @@ pub async fn fetch_page(
             &spec.window,
         )?)
         .limit(spec.window.limit + 1);
-    order_by(model, backend, entity, &terms, &mut select);
-    let mut joined_rows: Vec<JoinedRows> = vec![Map::default(); joined.len()];
+    order_by(
+        model,
+        db.get_database_backend(),
+        entity,
+        &terms,
+        &mut select,
+    );
+    let rows = db.query_all(&select).await?;
     let slots = slots(model, entity, &spec.projection);
-    let mut rows = Vec::new();
-    if joined.is_empty() {
-        for r in db.query_all(&select).await? {
-            rows.push(Arc::new(read_row(
-                model,
-                entity,
-                &spec.projection,
-                &slots,
-                &r,
-            )?));
-        }
-    } else {
-        // The page's rank in list order, for the outer statement's order.
-        let mut window = WindowStatement::new();
-        order_by(model, backend, entity, &terms, &mut window);
-        select.expr_window_as(
-            Func::cust(Alias::new("ROW_NUMBER")),
-            window,
-            Alias::new(RANK),
-        );
-        let mut outer = Query::select();
-        outer
-            .column((Alias::new(RANKED), Asterisk))
-            .from_subquery(select, Alias::new(RANKED));
-        // The subquery's columns: the projection, the rank.
-        let reads = add_joins(
-            reader,
-            model,
-            entity,
-            RANKED,
-            joined,
-            spec.projection.len() + 1,
-            &mut outer,
-        );
-        outer.order_by((Alias::new(RANKED), Alias::new(RANK)), Order::Asc);
-        for r in db.query_all(&outer).await? {
-            let row = read_row(model, entity, &spec.projection, &slots, &r)?;
-            read_joins(model, joined, &reads, &row, &r, &mut joined_rows)?;
-            rows.push(Arc::new(row));
-        }
-    }
-    Ok((into_page(rows, &spec.window), joined_rows))
+    let rows = rows
+        .iter()
+        .map(|r| read_row(model, entity, &spec.projection, &slots, r).map(Arc::new))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(into_page(rows, &spec.window))
 }
 
 /// The rows matching a filter, without paging.
