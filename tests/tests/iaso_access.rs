@@ -580,46 +580,76 @@ async fn joined_rows_keep_to_the_account(backend: Backend) {
         .map(|r| (r["id"].as_i64().unwrap(), r["org_unit_id"].as_i64()))
         .collect();
 
+    // Every instance of the account, with its unit and the unit's parent
+    // as the account may see them.
+    let check = |nodes: Vec<&Value>| {
+        let mut seen = 0;
+        for node in nodes {
+            let id = node["id"].as_i64().unwrap();
+            let unit = &node["orgUnit"];
+            let Some(&Some(named)) = expected.get(&id) else {
+                assert!(unit.is_null(), "{node}");
+                continue;
+            };
+            seen += 1;
+            if !account_units.contains(&named) {
+                assert_eq!(id, strayed);
+                assert!(unit.is_null(), "another account's unit: {node}");
+                continue;
+            }
+            assert_eq!(unit["id"], named, "{node}");
+            match parents[&named] {
+                Some(p) if account_units.contains(&p) => {
+                    assert_eq!(unit["parent"]["id"], p, "{node}")
+                }
+                Some(p) => {
+                    assert_eq!(p, foreign);
+                    assert!(unit["parent"].is_null(), "another account's parent: {node}");
+                }
+                None => assert!(unit["parent"].is_null(), "{node}"),
+            }
+        }
+        assert_eq!(seen, expected.len(), "every instance of the account");
+    };
+
+    // Paged under their forms.
     let query = "{ forms(first: 100) { nodes { instances(first: 1000) { nodes { id orgUnit { id parent { id } } } } } } }";
     let mut costs = Vec::new();
     for _ in 0..2 {
         let before = app.statements("iaso");
         let data = data_as(&app, &admin, query, json!({})).await;
         costs.push(app.statements("iaso") - before);
-        let mut seen = 0;
-        for form in data["forms"]["nodes"].as_array().unwrap() {
-            for node in form["instances"]["nodes"].as_array().unwrap() {
-                let id = node["id"].as_i64().unwrap();
-                let unit = &node["orgUnit"];
-                let Some(&Some(named)) = expected.get(&id) else {
-                    assert!(unit.is_null(), "{node}");
-                    continue;
-                };
-                seen += 1;
-                if !account_units.contains(&named) {
-                    assert_eq!(id, strayed);
-                    assert!(unit.is_null(), "another account's unit: {node}");
-                    continue;
-                }
-                assert_eq!(unit["id"], named, "{node}");
-                match parents[&named] {
-                    Some(p) if account_units.contains(&p) => {
-                        assert_eq!(unit["parent"]["id"], p, "{node}")
-                    }
-                    Some(p) => {
-                        assert_eq!(p, foreign);
-                        assert!(unit["parent"].is_null(), "another account's parent: {node}");
-                    }
-                    None => assert!(unit["parent"].is_null(), "{node}"),
-                }
-            }
-        }
-        assert_eq!(seen, expected.len(), "every instance of the account");
+        check(
+            data["forms"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|f| f["instances"]["nodes"].as_array().unwrap())
+                .collect(),
+        );
     }
     // The profile's roots, the forms, the account's projects (instances)
     // and versions (units), then the instances with their units and the
     // units' parents joined; the next request finds the lookups kept.
     assert_eq!(costs, [5, 2], "statements per request");
+
+    // A root list: its page, then the units with their parents joined.
+    let before = app.statements("iaso");
+    let data = data_as(
+        &app,
+        &admin,
+        "{ instances(first: 1000) { nodes { id orgUnit { id parent { id } } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(app.statements("iaso") - before, 2, "two statements");
+    check(
+        data["instances"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect(),
+    );
 }
 
 /// An agent's org-unit roots are read once and kept across requests until
