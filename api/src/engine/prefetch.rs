@@ -7,8 +7,11 @@
 //! selection: each relation selected under those rows is loaded for all of
 //! them at once, then the same happens below it with all the rows it
 //! returned. Results are stored under the keys the field resolvers compute,
-//! so the resolvers find them without SQL. Anything not prefetched (a key
-//! computed differently) falls back to the batching loaders.
+//! so the resolvers find them without SQL. Belongs-to relations, and
+//! theirs, are joined into the statement of the rows they hang from (see
+//! [`Fold`]) rather than read by a statement of their own. Anything not
+//! prefetched (a key computed differently) falls back to the batching
+//! loaders.
 
 use std::future::Future;
 use std::pin::Pin;
