@@ -340,11 +340,9 @@ impl Loader<Children> for EngineLoader {
             .await?
             .0;
             for key in batch {
-                let page = pages.remove(&key.key).unwrap_or_else(|| Page {
-                    has_previous: key.args.spec.window.after.is_some()
-                        && !key.args.spec.window.backward,
-                    ..Page::default()
-                });
+                let page = pages
+                    .remove(&key.key)
+                    .unwrap_or_else(|| Page::empty(&key.args.spec.window));
                 out.insert(key.clone(), Arc::new(page));
             }
         }

@@ -354,13 +354,9 @@ fn prefetch_field<'a>(
                     let mut cache = locked(&ctx.prefetched.children)?;
                     for parent in &parents {
                         let key = key_text(parent);
-                        let page = pages.remove(&key).unwrap_or_else(|| Page {
-                            has_previous: args.spec.window.after.is_some()
-                                && !args.spec.window.backward,
-                            has_next: args.spec.window.before.is_some()
-                                && args.spec.window.backward,
-                            ..Page::default()
-                        });
+                        let page = pages
+                            .remove(&key)
+                            .unwrap_or_else(|| Page::empty(&args.spec.window));
                         fetched.extend(page.rows.iter().cloned());
                         cache.insert(
                             Children {

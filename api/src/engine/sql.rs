@@ -201,6 +201,14 @@ fn order_by<S: OrderedStatement>(
     }
 }
 
+impl Page {
+    /// The page of a parent without matching rows: still after (or, going
+    /// backward, before) its cursor.
+    pub fn empty(window: &Window) -> Self {
+        into_page(Vec::new(), window)
+    }
+}
+
 /// Cuts the `limit + 1` rows read in SQL order into a page in list order.
 fn into_page(mut rows: Vec<Arc<Row>>, window: &Window) -> Page {
     let more = rows.len() as u64 > window.limit;
