@@ -19,6 +19,22 @@ async fn login(app: &TestApp, domain: &str, username: &str, password: &str) -> V
     .await
 }
 
+/// The token of account 1's admin (demo data).
+async fn account_admin(app: &TestApp) -> String {
+    let body = login(app, "iaso", "avalon.admin", DEMO_PASSWORD).await;
+    assert_eq!(body["data"]["login"]["tenant"], "1", "{body}");
+    body["data"]["login"]["token"].as_str().unwrap().to_string()
+}
+
+/// The ids of an account's source versions, as SQL.
+fn account_versions(account: i64) -> String {
+    format!(
+        "SELECT sv.id FROM source_version sv WHERE sv.data_source_id IN \
+         (SELECT j.data_source_id FROM data_source_projects j JOIN project p ON p.id = j.project_id \
+         WHERE p.account_id = {account})"
+    )
+}
+
 fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
         .as_str()
@@ -422,15 +438,14 @@ async fn account_scope_is_resolved_once_per_request(backend: Backend) {
     let Some(app) = TestApp::spawn_with_demo(backend, &["iaso"]).await else {
         return;
     };
-    let body = login(&app, "iaso", "avalon.admin", DEMO_PASSWORD).await;
-    let admin = body["data"]["login"]["token"].as_str().unwrap().to_string();
-    assert_eq!(body["data"]["login"]["tenant"], "1", "{body}");
+    let admin = account_admin(&app).await;
     let db = app.db("iaso");
-    let account_versions = "SELECT sv.id FROM source_version sv WHERE sv.data_source_id IN \
-        (SELECT j.data_source_id FROM data_source_projects j JOIN project p ON p.id = j.project_id WHERE p.account_id = 1)";
     let expected: Vec<i64> = rows(
         db,
-        &format!("SELECT id FROM org_unit WHERE version_id IN ({account_versions}) ORDER BY id"),
+        &format!(
+            "SELECT id FROM org_unit WHERE version_id IN ({}) ORDER BY id",
+            account_versions(1)
+        ),
     )
     .await
     .iter()
@@ -531,15 +546,12 @@ async fn joined_rows_keep_to_the_account(backend: Backend) {
     let Some(app) = TestApp::spawn_with_demo(backend, &["iaso"]).await else {
         return;
     };
-    let body = login(&app, "iaso", "avalon.admin", DEMO_PASSWORD).await;
-    let admin = body["data"]["login"]["token"].as_str().unwrap().to_string();
-    assert_eq!(body["data"]["login"]["tenant"], "1", "{body}");
+    let admin = account_admin(&app).await;
     let db = app.db("iaso");
     let units_of = |account: i64| {
         format!(
-            "SELECT o.id FROM org_unit o WHERE o.version_id IN (SELECT sv.id FROM source_version sv \
-             JOIN data_source_projects j ON j.data_source_id = sv.data_source_id \
-             JOIN project p ON p.id = j.project_id WHERE p.account_id = {account})"
+            "SELECT o.id FROM org_unit o WHERE o.version_id IN ({})",
+            account_versions(account)
         )
     };
     let foreign = rows(db, &format!("{} ORDER BY o.id LIMIT 1", units_of(2))).await[0]["id"]

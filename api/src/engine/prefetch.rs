@@ -337,10 +337,10 @@ fn prefetch_field<'a>(
                 );
                 // The pages and the counts, at the same time.
                 let pages = async {
-                    let mut fetched = Vec::new();
                     if !selects(&field, &["nodes", "edges", "pageInfo"]) {
                         return Ok(Vec::new());
                     }
+                    let mut fetched = Vec::new();
                     let (mut pages, joined_rows) = sql::fetch_children(
                         &ctx.reader,
                         model,

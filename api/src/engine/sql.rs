@@ -409,6 +409,22 @@ fn add_joins(
     reads
 }
 
+/// [`Access::prepare_scopes`](crate::policy::Access::prepare_scopes) for a
+/// statement that reads `entity` with `joined` joined in.
+async fn prepare_joined(
+    reader: &Reader,
+    model: &Model,
+    entity: usize,
+    joined: &[Joined],
+) -> ApiResult<()> {
+    let mut entities: Vec<usize> = joined.iter().map(|j| j.target).collect();
+    entities.push(entity);
+    reader
+        .access
+        .prepare_scopes(&reader.db, model, &entities)
+        .await
+}
+
 /// Reads the joined rows of one result row `r` (whose own row is `row`)
 /// into `joined_rows`, each under the key text of its foreign key.
 fn read_joins(
@@ -421,7 +437,7 @@ fn read_joins(
 ) -> ApiResult<()> {
     // This result row's row of each join, for the joins that hang off it.
     let mut these: Vec<Option<Arc<Row>>> = Vec::with_capacity(joined.len());
-    for (join, read_back) in joined.iter().zip(reads) {
+    for ((join, read_back), found) in joined.iter().zip(reads).zip(joined_rows.iter_mut()) {
         let source = match join.source {
             None => Some(row),
             Some(s) => these.get(s).and_then(Option::as_deref),
@@ -432,9 +448,6 @@ fn read_joins(
             continue;
         }
         let key = key_text(foreign);
-        let Some(found) = joined_rows.get_mut(these.len()) else {
-            return Err(ApiError::internal("a join without its rows"));
-        };
         if let Some(known) = found.get(&key) {
             these.push(Some(known.clone()));
             continue;
@@ -475,9 +488,7 @@ pub async fn fetch_by_column_joined(
     joined: &[Joined],
 ) -> ApiResult<(Map<String, Vec<Arc<Row>>>, Vec<JoinedRows>)> {
     let db = &reader.db;
-    let mut entities: Vec<usize> = joined.iter().map(|j| j.target).collect();
-    entities.push(entity);
-    reader.access.prepare_scopes(db, model, &entities).await?;
+    prepare_joined(reader, model, entity, joined).await?;
     let info = &model.entities[entity];
     let col = &info.columns[column];
     let params = values
@@ -621,9 +632,6 @@ pub async fn fetch_children(
     joined: &[Joined],
 ) -> ApiResult<(Map<String, Page>, Vec<JoinedRows>)> {
     let db = &reader.db;
-    let mut entities: Vec<usize> = joined.iter().map(|j| j.target).collect();
-    entities.push(model.entities[owner].relations[relation].target);
-    reader.access.prepare_scopes(db, model, &entities).await?;
     let lateral = db.get_database_backend() == DbBackend::Postgres;
     let owner_info = &model.entities[owner];
     let owner_pk = owner_info
@@ -631,6 +639,7 @@ pub async fn fetch_children(
         .ok_or_else(|| ApiError::internal("no single key"))?;
     let mut inner = Query::select();
     let (target, parent) = relation_source(model, owner, relation, &mut inner)?;
+    prepare_joined(reader, model, target, joined).await?;
     select_columns(model, target, &spec.projection, &mut inner);
     let terms = sql_terms(&spec.terms, &spec.window);
     let mut window = WindowStatement::new();
@@ -739,10 +748,9 @@ pub async fn count_children(
     include_deleted: bool,
 ) -> ApiResult<Map<String, u64>> {
     let db = &reader.db;
-    let target = model.entities[owner].relations[relation].target;
-    reader.access.prepare_scopes(db, model, &[target]).await?;
     let mut select = Query::select();
     let (target, parent) = relation_source(model, owner, relation, &mut select)?;
+    reader.access.prepare_scopes(db, model, &[target]).await?;
     select
         .expr_as(parent.clone(), Alias::new(PARENT))
         .expr_as(Expr::val(1).count(), Alias::new(COUNT))
