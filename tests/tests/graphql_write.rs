@@ -112,26 +112,62 @@ async fn iaso_crud(backend: Backend) {
         "the retried upsert created a duplicate"
     );
 
-    // A batch costs one INSERT per row; key checks and the read-back of the
-    // payload are one statement each, whatever the batch size.
-    let batch = "mutation($i: [CreateInstanceInput!]!) { createInstances(inputs: $i) { id orgUnit { name } form { name } } }";
+    // A batch is written by one multi-row INSERT: key checks, the INSERT
+    // and the read-back of the payload cost the same whatever its size, and
+    // each item gets its own row back, in order.
+    let batch = "mutation($i: [CreateInstanceInput!]!) { createInstances(inputs: $i) { id uuid period orgUnit { name } form { name } } }";
     let mut costs = Vec::new();
     for n in [10, 40] {
         let inputs: Vec<Value> = (0..n)
-            .map(|i| json!({ "uuid": format!("b{n}-{i}"), "formId": tree.form, "projectId": tree.project, "orgUnitId": id }))
+            .map(|i| json!({ "uuid": format!("b{n}-{i}"), "formId": tree.form, "projectId": tree.project, "orgUnitId": id, "period": format!("2026{:02}", i % 12 + 1) }))
             .collect();
         let before = app.statements("iaso");
         let data = app.data("iaso", batch, json!({ "i": inputs })).await;
         costs.push(app.statements("iaso") - before);
-        assert_eq!(data["createInstances"].as_array().unwrap().len(), n);
-        assert_eq!(data["createInstances"][n - 1]["form"]["name"], "Census");
+        let created = data["createInstances"].as_array().unwrap();
+        assert_eq!(created.len(), n);
+        for (i, row) in created.iter().enumerate() {
+            assert_eq!(row["uuid"], format!("b{n}-{i}"), "item {i} got another row");
+            assert_eq!(row["period"], format!("2026{:02}", i % 12 + 1));
+        }
+        assert_eq!(created[n - 1]["form"]["name"], "Census");
     }
     println!("{backend:?}: batches of 10 and 40 instances cost {costs:?} statements");
     assert_eq!(
-        costs[1] - costs[0],
-        30,
-        "more than the INSERTs grew with the batch: {costs:?}"
+        costs[0], costs[1],
+        "the statements grew with the batch: {costs:?}"
     );
+
+    // A retried batch upsert finds its rows: no duplicate, the same keys.
+    let upsert_batch = "mutation($i: [CreateInstanceInput!]!) { upsertInstances(inputs: $i, onConflict: UUID) { id uuid period } }";
+    let inputs: Vec<Value> = (0..20)
+        .map(|i| json!({ "uuid": format!("u-{i}"), "formId": tree.form, "projectId": tree.project, "orgUnitId": id, "period": "202601" }))
+        .collect();
+    let first = app.data("iaso", upsert_batch, json!({ "i": inputs })).await;
+    let stored = count(&app, "iaso", "instance").await;
+    let retried: Vec<Value> = inputs
+        .iter()
+        .rev()
+        .map(|i| {
+            let mut i = i.clone();
+            i["period"] = json!("202602");
+            i
+        })
+        .collect();
+    let again = app
+        .data("iaso", upsert_batch, json!({ "i": retried }))
+        .await;
+    assert_eq!(
+        count(&app, "iaso", "instance").await,
+        stored,
+        "the retried batch created rows"
+    );
+    for i in 0..20 {
+        let a = &first["upsertInstances"][i];
+        let b = &again["upsertInstances"][19 - i];
+        assert_eq!((&a["id"], &a["uuid"]), (&b["id"], &b["uuid"]));
+        assert_eq!(b["period"], "202602");
+    }
 
     // Delete for good (org units have no soft delete) returns the row.
     let data = app

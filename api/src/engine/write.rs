@@ -330,7 +330,7 @@ async fn check_references(
     tx: &DatabaseTransaction,
     ctx: &WriteContext<'_>,
     entity: usize,
-    rows: &[(String, Vec<(usize, SqlValue)>)],
+    rows: &[Row],
 ) -> ApiResult<()> {
     let info = &ctx.model.entities[entity];
     for relation in &info.relations {
@@ -342,10 +342,13 @@ async fn check_references(
             continue;
         };
         let mut wanted: Vec<(String, SqlValue)> = Vec::new();
-        for (path, values) in rows {
-            for (c, v) in values {
+        for row in rows {
+            for (c, v) in &row.values {
                 if *c == column && !is_null(v) {
-                    wanted.push((format!("{path}.{}", info.columns[column].gql), v.clone()));
+                    wanted.push((
+                        format!("{}.{}", row.path, info.columns[column].gql),
+                        v.clone(),
+                    ));
                 }
             }
         }
@@ -653,6 +656,11 @@ async fn run_hooks(
 
 /// Creates or upserts rows; returns their keys in order. `conflict` names
 /// the unique key's columns of an upsert.
+///
+/// A batch whose items all set the same fields is written by multi-row
+/// `INSERT`s (a handful of statements, whatever its size); should one of
+/// them fail, the batch is rolled back and written again row by row, so
+/// that the error names the item at fault.
 pub async fn insert(
     db: &sea_orm::DatabaseConnection,
     ctx: &WriteContext<'_>,
@@ -669,7 +677,8 @@ pub async fn insert(
     };
     let mut rows = Vec::with_capacity(items.len());
     for item in &items {
-        let values = parse_values(ctx, entity, item, op)?;
+        let mut values = parse_values(ctx, entity, item, op)?;
+        values.sort_by_key(|(c, _)| *c);
         if let Some(key) = &conflict {
             for &c in key {
                 if !values.iter().any(|(v, x)| *v == c && !is_null(x)) {
@@ -683,95 +692,397 @@ pub async fn insert(
                 }
             }
         }
-        rows.push((item.path.clone(), values));
+        rows.push(Row {
+            path: item.path.clone(),
+            updates: conflict
+                .as_deref()
+                .map(|key| update_columns(info, item, &values, key))
+                .unwrap_or_default(),
+            values,
+        });
     }
     ctx.access.prepare(db, ctx.model).await?;
-    let tx = begin_write(db).await?;
-    check_references(&tx, ctx, entity, &rows).await?;
-    let mut keys = Vec::with_capacity(rows.len());
-    for ((path, values), item) in rows.into_iter().zip(&items) {
+    let batch = Batch {
+        ctx,
+        entity,
+        items: &items,
+        rows: &rows,
+        conflict: conflict.as_deref(),
+        op,
+    };
+    let together = match batch.matching() {
+        Some(matching) => {
+            let tx = batch.begin(db).await?;
+            match batch.insert_together(&tx, &matching).await? {
+                Some(keys) => {
+                    batch.finish(tx, &keys).await?;
+                    Some(keys)
+                }
+                None => {
+                    tx.rollback().await?;
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let keys = match together {
+        Some(keys) => keys,
+        None => {
+            let tx = batch.begin(db).await?;
+            let keys = batch.insert_one_by_one(&tx).await?;
+            batch.finish(tx, &keys).await?;
+            keys
+        }
+    };
+    ctx.access.written(entity);
+    Ok(keys)
+}
+
+/// One item's columns and values, ready to insert.
+struct Row {
+    path: String,
+    /// Sorted by column.
+    values: Vec<(usize, SqlValue)>,
+    /// An upsert's columns to update on an existing row.
+    updates: Vec<usize>,
+}
+
+/// The columns an upsert updates on an existing row: the fields the client
+/// gave, and the server's `updated_at`/`updated_by`; never a generated key
+/// or `created_at`.
+fn update_columns(
+    info: &EntityInfo,
+    item: &Item,
+    values: &[(usize, SqlValue)],
+    key: &[usize],
+) -> Vec<usize> {
+    let given: HashSet<&str> = item.input.keys().map(|k| k.as_str()).collect();
+    values
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| {
+            let col = &info.columns[*c];
+            let server_update = (col.managed && col.name == "updated_at")
+                || (audit_column(info, *c) && !col.name.starts_with("created_by"));
+            !key.contains(c)
+                && !info.pk.contains(c)
+                && (given.contains(col.gql.as_str()) || server_update)
+        })
+        .collect()
+}
+
+/// How the rows a multi-row `INSERT` returns are matched to its items
+/// (`RETURNING` promises no order).
+enum Matching {
+    /// By these columns' values, which every item sets and no two share:
+    /// the primary key, or an upsert's unique key.
+    ByColumns(Vec<usize>),
+    /// A numbered key: the database numbers the rows in the order of the
+    /// `VALUES` list, so the keys in ascending order are the items'.
+    ByAscendingKey,
+}
+
+/// Parameters per multi-row statement, well under SQLite's 32,766 and
+/// PostgreSQL's 65,535.
+const PARAMETERS_PER_INSERT: usize = 10_000;
+
+/// A create or upsert of one entity's rows.
+struct Batch<'a> {
+    ctx: &'a WriteContext<'a>,
+    entity: usize,
+    items: &'a [Item],
+    rows: &'a [Row],
+    conflict: Option<&'a [usize]>,
+    op: Op,
+}
+
+impl Batch<'_> {
+    fn info(&self) -> &EntityInfo {
+        &self.ctx.model.entities[self.entity]
+    }
+
+    /// Whether the rows can be written together, and how to match what
+    /// comes back: every item sets the same columns (and an upsert updates
+    /// the same ones), no hook runs per row, and each returned row can be
+    /// told apart.
+    fn matching(&self) -> Option<Matching> {
+        let info = self.info();
+        let first = self.rows.first()?;
+        let hooked = self
+            .ctx
+            .hooks
+            .get(&self.entity)
+            .is_some_and(|h| !h.is_empty());
+        let same_shape = self.rows.iter().all(|r| {
+            r.updates == first.updates
+                && r.values.len() == first.values.len()
+                && r.values.iter().zip(&first.values).all(|(a, b)| a.0 == b.0)
+        });
+        if self.rows.len() < 2 || hooked || !same_shape {
+            return None;
+        }
+        // Columns every item sets, whose values read back as they were sent.
+        let matchable = |columns: &[usize]| {
+            columns.iter().all(|c| {
+                let column = &info.columns[*c];
+                first.values.iter().any(|(v, _)| v == c)
+                    && match column.scalar {
+                        Scalar::Int | Scalar::BigInt | Scalar::Uuid => true,
+                        Scalar::String => !matches!(column.ty, ColumnType::Enum(_)),
+                        _ => false,
+                    }
+            })
+        };
+        let matching = match self.conflict {
+            Some(key) if matchable(key) => Matching::ByColumns(key.to_vec()),
+            Some(_) => return None,
+            None if matchable(&info.pk) => Matching::ByColumns(info.pk.clone()),
+            None if info
+                .single_pk()
+                .is_some_and(|pk| writable(info, pk) == Writable::Server) =>
+            {
+                Matching::ByAscendingKey
+            }
+            None => return None,
+        };
+        if let Matching::ByColumns(columns) = &matching {
+            // Two items with the same key: row by row, as the client wrote
+            // them (a multi-row upsert cannot touch a row twice).
+            let mut seen = HashSet::new();
+            if !self
+                .rows
+                .iter()
+                .all(|r| seen.insert(row_key_text(r, columns)))
+            {
+                return None;
+            }
+        }
+        Some(matching)
+    }
+
+    /// Opens the write's transaction and checks the batch's references.
+    async fn begin(&self, db: &sea_orm::DatabaseConnection) -> ApiResult<DatabaseTransaction> {
+        let tx = begin_write(db).await?;
+        check_references(&tx, self.ctx, self.entity, self.rows).await?;
+        Ok(tx)
+    }
+
+    /// Checks the written rows and commits.
+    async fn finish(&self, tx: DatabaseTransaction, keys: &[Vec<GqlValue>]) -> ApiResult<()> {
+        let written: Vec<(String, Vec<GqlValue>)> = self
+            .rows
+            .iter()
+            .map(|r| r.path.clone())
+            .zip(keys.iter().cloned())
+            .collect();
+        check_written(&tx, self.ctx, self.entity, &written, self.op == Op::Create).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The `INSERT` of some rows (all of the same shape), returning their
+    /// primary key and the `extra` columns.
+    fn statement(
+        &self,
+        rows: &[Row],
+        extra: &[usize],
+    ) -> ApiResult<sea_orm::sea_query::InsertStatement> {
+        let info = self.info();
+        let first = rows
+            .first()
+            .ok_or_else(|| ApiError::internal("an INSERT of no rows"))?;
         let mut insert = Query::insert();
         insert.into_table(Alias::new(&info.table)).columns(
-            values
+            first
+                .values
                 .iter()
                 .map(|(c, _)| Alias::new(&info.columns[*c].name)),
         );
-        insert
-            .values(values.iter().map(|(_, v)| SimpleExpr::from(v.clone())))
-            .map_err(ApiError::internal)?;
-        if let Some(key) = &conflict {
-            // An existing row takes the fields the client gave, and the
-            // server's `updated_at`/`updated_by`; never a generated key or
-            // `created_at`.
-            let given: HashSet<&str> = item.input.keys().map(|k| k.as_str()).collect();
-            let updates: Vec<Alias> = values
-                .iter()
-                .filter(|(c, _)| {
-                    let col = &info.columns[*c];
-                    let server_update = (col.managed && col.name == "updated_at")
-                        || (audit_column(info, *c) && !col.name.starts_with("created_by"));
-                    !key.contains(c)
-                        && !info.pk.contains(c)
-                        && (given.contains(col.gql.as_str()) || server_update)
-                })
-                .map(|(c, _)| Alias::new(&info.columns[*c].name))
-                .collect();
+        for row in rows {
+            insert
+                .values(row.values.iter().map(|(_, v)| SimpleExpr::from(v.clone())))
+                .map_err(ApiError::internal)?;
+        }
+        if let Some(key) = self.conflict {
             let mut on_conflict =
                 OnConflict::columns(key.iter().map(|c| Alias::new(&info.columns[*c].name)));
-            if updates.is_empty() {
+            if first.updates.is_empty() {
                 on_conflict.do_nothing();
             } else {
-                on_conflict.update_columns(updates);
+                on_conflict.update_columns(
+                    first
+                        .updates
+                        .iter()
+                        .map(|c| Alias::new(&info.columns[*c].name)),
+                );
                 // Another tenant's row with this key is never updated.
-                on_conflict.action_cond_where(ctx.access.write_scope(
-                    ctx.model,
-                    entity,
+                on_conflict.action_cond_where(self.ctx.access.write_scope(
+                    self.ctx.model,
+                    self.entity,
                     &info.table,
                     false,
                 ));
             }
             insert.on_conflict(on_conflict);
         }
+        let mut returned: Vec<usize> = info.pk.clone();
+        returned.extend(extra.iter().filter(|c| !info.pk.contains(c)));
         insert.returning(
-            Query::returning().columns(info.pk.iter().map(|&c| Alias::new(&info.columns[c].name))),
+            Query::returning().columns(returned.iter().map(|&c| Alias::new(&info.columns[c].name))),
         );
-        let returned = match tx.query_one(&insert).await {
-            Ok(Some(row)) => returned_key(ctx, entity, &row)?,
-            Ok(None) => {
-                // An upsert that changed nothing: the row exists as it is.
-                let key_cols = conflict.as_deref().unwrap_or_default();
-                let mut select = Query::select();
-                select
-                    .columns(info.pk.iter().map(|&c| Alias::new(&info.columns[c].name)))
-                    .from(Alias::new(&info.table));
-                for (c, v) in values.iter().filter(|(c, _)| key_cols.contains(c)) {
-                    select.and_where(column_expr(&info.columns[*c].name).eq(v.clone()));
-                }
-                select.cond_where(ctx.access.row_scope(ctx.model, entity, &info.table));
-                // Out of the caller's scope, the key is simply taken.
-                let row = tx
-                    .query_one(&select)
-                    .await?
-                    .ok_or_else(|| ApiError::Conflict {
-                        message: format!("{path}: the key is taken by another {}", info.name),
-                        field: None,
-                    })?;
-                returned_key(ctx, entity, &row)?
-            }
-            Err(error) => return Err(constraint_error(ctx.model, entity, &path, error)),
-        };
-        run_hooks(&tx, ctx, entity, op, &returned, &item.input).await?;
-        keys.push(returned);
+        Ok(insert)
     }
-    let written: Vec<(String, Vec<GqlValue>)> = items
+
+    /// Writes the rows by multi-row statements. `None` when a statement
+    /// failed or what it returned does not match the items: the caller
+    /// rolls back and writes row by row.
+    async fn insert_together(
+        &self,
+        tx: &DatabaseTransaction,
+        matching: &Matching,
+    ) -> ApiResult<Option<Vec<Vec<GqlValue>>>> {
+        let info = self.info();
+        let columns = self.rows.first().map_or(1, |r| r.values.len().max(1));
+        let per_statement = (PARAMETERS_PER_INSERT / columns).max(1);
+        let match_columns: &[usize] = match matching {
+            Matching::ByColumns(columns) => columns,
+            Matching::ByAscendingKey => &[],
+        };
+        let mut keys: Vec<Option<Vec<GqlValue>>> = vec![None; self.rows.len()];
+        for (chunk_index, chunk) in self.rows.chunks(per_statement).enumerate() {
+            let offset = chunk_index * per_statement;
+            let insert = self.statement(chunk, match_columns)?;
+            let Ok(returned) = tx.query_all(&insert).await else {
+                return Ok(None);
+            };
+            match matching {
+                Matching::ByAscendingKey => {
+                    if returned.len() != chunk.len() {
+                        return Ok(None);
+                    }
+                    let mut numbered = Vec::with_capacity(returned.len());
+                    for row in &returned {
+                        let key = returned_key(self.ctx, self.entity, row)?;
+                        let Some(number) =
+                            key.first().and_then(|k| key_text(k).parse::<i64>().ok())
+                        else {
+                            return Ok(None);
+                        };
+                        numbered.push((number, key));
+                    }
+                    numbered.sort_by_key(|(n, _)| *n);
+                    for (slot, (_, key)) in keys[offset..].iter_mut().zip(numbered) {
+                        *slot = Some(key);
+                    }
+                }
+                Matching::ByColumns(columns) => {
+                    let position: HashMap<String, usize> = chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| (row_key_text(r, columns), offset + i))
+                        .collect();
+                    for row in &returned {
+                        let text = columns
+                            .iter()
+                            .map(|&c| {
+                                read(
+                                    row,
+                                    info.columns[c].name.as_str(),
+                                    &info.columns[c],
+                                    self.ctx.model,
+                                )
+                                .map(|v| key_text(&v))
+                            })
+                            .collect::<ApiResult<Vec<_>>>()?
+                            .join("|");
+                        let Some(&i) = position.get(&text) else {
+                            return Ok(None);
+                        };
+                        keys[i] = Some(returned_key(self.ctx, self.entity, row)?);
+                    }
+                }
+            }
+        }
+        let mut found = Vec::with_capacity(keys.len());
+        for (row, key) in self.rows.iter().zip(keys) {
+            match key {
+                Some(key) => found.push(key),
+                // An upsert that changed nothing, or a row out of scope.
+                None if self.conflict.is_some() => found.push(self.existing(tx, row).await?),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(found))
+    }
+
+    /// Writes the rows one statement each, running the entity's hooks
+    /// after each.
+    async fn insert_one_by_one(&self, tx: &DatabaseTransaction) -> ApiResult<Vec<Vec<GqlValue>>> {
+        let mut keys = Vec::with_capacity(self.rows.len());
+        for (row, item) in self.rows.iter().zip(self.items) {
+            let insert = self.statement(std::slice::from_ref(row), &[])?;
+            let returned = match tx.query_one(&insert).await {
+                Ok(Some(returned)) => returned_key(self.ctx, self.entity, &returned)?,
+                Ok(None) => self.existing(tx, row).await?,
+                Err(error) => {
+                    return Err(constraint_error(
+                        self.ctx.model,
+                        self.entity,
+                        &row.path,
+                        error,
+                    ));
+                }
+            };
+            run_hooks(tx, self.ctx, self.entity, self.op, &returned, &item.input).await?;
+            keys.push(returned);
+        }
+        Ok(keys)
+    }
+
+    /// The key of the row an upsert left as it was (its unique key taken),
+    /// if the caller may see it.
+    async fn existing(&self, tx: &DatabaseTransaction, row: &Row) -> ApiResult<Vec<GqlValue>> {
+        let info = self.info();
+        let key_cols = self.conflict.unwrap_or_default();
+        let mut select = Query::select();
+        select
+            .columns(info.pk.iter().map(|&c| Alias::new(&info.columns[c].name)))
+            .from(Alias::new(&info.table));
+        for (c, v) in row.values.iter().filter(|(c, _)| key_cols.contains(c)) {
+            select.and_where(column_expr(&info.columns[*c].name).eq(v.clone()));
+        }
+        select.cond_where(
+            self.ctx
+                .access
+                .row_scope(self.ctx.model, self.entity, &info.table),
+        );
+        // Out of the caller's scope, the key is simply taken.
+        let found = tx
+            .query_one(&select)
+            .await?
+            .ok_or_else(|| ApiError::Conflict {
+                message: format!("{}: the key is taken by another {}", row.path, info.name),
+                field: None,
+            })?;
+        returned_key(self.ctx, self.entity, &found)
+    }
+}
+
+/// The text of a row's values in `columns`, as [`key_text`] gives them
+/// read back.
+fn row_key_text(row: &Row, columns: &[usize]) -> String {
+    columns
         .iter()
-        .map(|i| i.path.clone())
-        .zip(keys.iter().cloned())
-        .collect();
-    check_written(&tx, ctx, entity, &written, op == Op::Create).await?;
-    tx.commit().await?;
-    ctx.access.written(entity);
-    Ok(keys)
+        .map(|c| {
+            row.values
+                .iter()
+                .find(|(v, _)| v == c)
+                .map(|(_, v)| sql_key_text(v))
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// Updates rows by key; returns their keys. A stale `expectedUpdatedAt` is
@@ -786,16 +1097,17 @@ pub async fn update(
     let info = &ctx.model.entities[entity];
     let mut rows = Vec::with_capacity(items.len());
     for item in &items {
-        rows.push((
-            item.path.clone(),
-            parse_values(ctx, entity, item, Op::Update)?,
-        ));
+        rows.push(Row {
+            path: item.path.clone(),
+            values: parse_values(ctx, entity, item, Op::Update)?,
+            updates: Vec::new(),
+        });
     }
     ctx.access.prepare(db, ctx.model).await?;
     let tx = begin_write(db).await?;
     check_references(&tx, ctx, entity, &rows).await?;
     refuse_frozen(&tx, ctx, entity, &item_keys(&items)).await?;
-    for ((path, values), item) in rows.into_iter().zip(&items) {
+    for (Row { path, values, .. }, item) in rows.into_iter().zip(&items) {
         let mut cond = key_condition(ctx, entity, &item.key, &path)?
             .add(crate::engine::sql::visible(
                 ctx.model,
