@@ -762,7 +762,59 @@ async fn scope_lookups_are_kept_until_a_write_changes_them(backend: Backend) {
     }
 }
 
+/// A mobile upload of submissions, as the account's admin (who is recorded
+/// as their creator and last modifier): its statements do not grow with the
+/// batch, and every row lands once.
+async fn an_upload_costs_the_same_statements_whatever_its_size(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, &["iaso"], |c| {
+        c.demo_data = Some(true);
+        c.scope_cache_seconds = 60;
+    })
+    .await
+    else {
+        return;
+    };
+    let admin = account_admin(&app).await;
+    let found = rows(
+        app.db("iaso"),
+        &format!(
+            "SELECT i.form_id AS form, i.project_id AS project, i.org_unit_id AS unit FROM instance i \
+             JOIN org_unit o ON o.id = i.org_unit_id WHERE o.version_id IN ({}) ORDER BY i.id LIMIT 1",
+            account_versions(1)
+        ),
+    )
+    .await;
+    let (form, project, unit) = (&found[0]["form"], &found[0]["project"], &found[0]["unit"]);
+    let upload = "mutation($i: [CreateInstanceInput!]!) { createInstances(inputs: $i) { id createdBy { id } } }";
+    // The first upload also reads the caller's scope, kept a minute here.
+    let mut costs = Vec::new();
+    for n in [1, 5, 50] {
+        let inputs: Vec<Value> = (0..n)
+            .map(|i| json!({ "uuid": format!("upload-{n}-{i}"), "formId": form, "projectId": project, "orgUnitId": unit, "period": "202611" }))
+            .collect();
+        let before = app.statements("iaso");
+        let data = data_as(&app, &admin, upload, json!({ "i": inputs })).await;
+        costs.push(app.statements("iaso") - before);
+        let created = data["createInstances"].as_array().unwrap();
+        assert_eq!(created.len(), n);
+        assert!(created.iter().all(|c| !c["createdBy"]["id"].is_null()));
+        let stored = rows(
+            app.db("iaso"),
+            &format!("SELECT COUNT(*) || '' AS n FROM instance WHERE uuid LIKE 'upload-{n}-%'"),
+        )
+        .await;
+        assert_eq!(stored[0]["n"], n.to_string());
+    }
+    // One key check per referenced entity (the user, for both audit
+    // columns; the unit, the form, the project), the INSERT, the scope
+    // check of the written rows; then the payload: the rows and their
+    // creator.
+    println!("{backend:?}: uploads of 1, 5 and 50 cost {costs:?} statements");
+    assert_eq!(costs[1..], [8, 8], "statements per upload of 5 and 50");
+}
+
 on_both_backends!(
+    an_upload_costs_the_same_statements_whatever_its_size,
     scope_lookups_are_kept_until_a_write_changes_them,
     account_scope_is_resolved_once_per_request,
     joined_rows_keep_to_the_account,

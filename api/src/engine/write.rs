@@ -324,8 +324,9 @@ fn null_of(column: &crate::engine::model::ColumnInfo) -> SqlValue {
     }
 }
 
-/// Every foreign key an item sets must point at a row: checked per key
-/// column for the whole batch in one statement, naming the first bad field.
+/// Every foreign key an item sets must point at a row: checked per target
+/// entity for the whole batch in one statement (`created_by` and
+/// `updated_by` share theirs), naming the first bad field.
 async fn check_references(
     tx: &DatabaseTransaction,
     ctx: &WriteContext<'_>,
@@ -333,28 +334,32 @@ async fn check_references(
     rows: &[Row],
 ) -> ApiResult<()> {
     let info = &ctx.model.entities[entity];
+    // (field, key) pairs by target entity, in the order of the relations.
+    let mut wanted: Vec<(usize, Vec<(String, SqlValue)>)> = Vec::new();
     for relation in &info.relations {
         let RelKind::BelongsTo { column } = relation.kind else {
             continue;
         };
-        let target = &ctx.model.entities[relation.target];
-        let Some(target_pk) = target.single_pk() else {
+        if ctx.model.entities[relation.target].single_pk().is_none() {
             continue;
-        };
-        let mut wanted: Vec<(String, SqlValue)> = Vec::new();
+        }
         for row in rows {
             for (c, v) in &row.values {
                 if *c == column && !is_null(v) {
-                    wanted.push((
-                        format!("{}.{}", row.path, info.columns[column].gql),
-                        v.clone(),
-                    ));
+                    let field = format!("{}.{}", row.path, info.columns[column].gql);
+                    match wanted.iter_mut().find(|(t, _)| *t == relation.target) {
+                        Some((_, keys)) => keys.push((field, v.clone())),
+                        None => wanted.push((relation.target, vec![(field, v.clone())])),
+                    }
                 }
             }
         }
-        if wanted.is_empty() {
+    }
+    for (target_index, wanted) in wanted {
+        let target = &ctx.model.entities[target_index];
+        let Some(target_pk) = target.single_pk() else {
             continue;
-        }
+        };
         let distinct: Vec<SqlValue> = {
             let mut seen = HashSet::new();
             wanted
@@ -371,10 +376,7 @@ async fn check_references(
             .column(Alias::new(pk_name))
             .from(Alias::new(&target.table))
             .and_where(column_expr(pk_name).is_in(distinct))
-            .cond_where(
-                ctx.access
-                    .row_scope(ctx.model, relation.target, &target.table),
-            );
+            .cond_where(ctx.access.row_scope(ctx.model, target_index, &target.table));
         let found: HashSet<String> = tx
             .query_all(&select)
             .await?
