@@ -413,7 +413,89 @@ async fn telemetry_catalogue_is_the_superusers(backend: Backend) {
     assert_eq!(before, after);
 }
 
+/// Telemetry's events and their data are only appended: a customer posts
+/// them, and nobody, not even a superuser, changes or removes them.
+async fn telemetry_events_are_only_appended(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["telemetry"]).await else {
+        return;
+    };
+    let found = app
+        .data(
+            "telemetry",
+            "{ customerDevices(first: 1, orderBy: [{ field: ID }]) { nodes { id customerId } } sensorTypes(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let device = &found["customerDevices"]["nodes"][0];
+    let customer = token(
+        "telemetry",
+        None,
+        Some(&device["customerId"].to_string()),
+        &["customer"],
+    );
+    let post = app
+        .graphql_as(
+            "telemetry",
+            Some(&customer),
+            "mutation($d: Int!) { createDeviceEvent(input: { timeRecorded: \"2026-11-21T10:00:00Z\", customerDeviceId: $d }) { id } }",
+            json!({ "d": device["id"] }),
+        )
+        .await;
+    let event = post["data"]["createDeviceEvent"]["id"].clone();
+    assert!(event.is_number(), "{post}");
+    let data = app
+        .graphql_as(
+            "telemetry",
+            Some(&customer),
+            "mutation($e: Int!, $t: Int!) { createSensorData(input: { eventId: $e, sensorTypeId: $t, data: { celsius: 21.5 } }) { id } }",
+            json!({ "e": event, "t": found["sensorTypes"]["nodes"][0]["id"] }),
+        )
+        .await;
+    let sensor = data["data"]["createSensorData"]["id"].clone();
+    assert!(sensor.is_number(), "{data}");
+
+    let superuser = token("telemetry", None, None, &["superuser"]);
+    let changes = [
+        (
+            "mutation($id: Int!) { updateDeviceEvent(id: $id, input: { timeRecorded: \"2020-01-01T00:00:00Z\" }) { id } }",
+            &event,
+        ),
+        (
+            "mutation($id: Int!) { deleteDeviceEvent(id: $id) { id } }",
+            &event,
+        ),
+        (
+            "mutation($id: Int!) { updateSensorData(id: $id, input: { label: \"changed\" }) { id } }",
+            &sensor,
+        ),
+        (
+            "mutation($id: Int!) { deleteSensorData(id: $id) { id } }",
+            &sensor,
+        ),
+    ];
+    for who in [&customer, &superuser] {
+        for (change, id) in &changes {
+            let body = app
+                .graphql_as("telemetry", Some(who), change, json!({ "id": id }))
+                .await;
+            assert_eq!(code(&body), "FORBIDDEN", "{change}: {body}");
+            let message = body["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains("only appended"), "{message}");
+        }
+    }
+    let stored = rows(
+        app.db("telemetry"),
+        &format!(
+            "SELECT (SELECT COUNT(*) FROM deviceevent WHERE id = {event} AND time_recorded > '2026-01-01') || '/' || \
+             (SELECT COUNT(*) FROM sensordata WHERE id = {sensor} AND label IS NULL) AS n"
+        ),
+    )
+    .await;
+    assert_eq!(stored[0]["n"], "1/1", "an event or its data changed");
+}
+
 on_both_backends!(
+    telemetry_events_are_only_appended,
     iaso_columns_and_issued_roles,
     opentalk_events_are_their_creators_and_invitees,
     placeos_settings_by_level,

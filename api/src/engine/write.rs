@@ -677,6 +677,7 @@ pub async fn insert(
     } else {
         Op::Create
     };
+    ctx.access.check_change(ctx.model, entity, op)?;
     let mut rows = Vec::with_capacity(items.len());
     for item in &items {
         let mut values = parse_values(ctx, entity, item, op)?;
@@ -1096,6 +1097,7 @@ pub async fn update(
     items: Vec<Item>,
 ) -> ApiResult<Vec<Vec<GqlValue>>> {
     check_batch(ctx, &items)?;
+    ctx.access.check_change(ctx.model, entity, Op::Update)?;
     let info = &ctx.model.entities[entity];
     let mut rows = Vec::with_capacity(items.len());
     for item in &items {
@@ -1208,6 +1210,7 @@ pub async fn delete(
     op: Op,
 ) -> ApiResult<Vec<Vec<GqlValue>>> {
     check_batch(ctx, &items)?;
+    ctx.access.check_change(ctx.model, entity, op)?;
     let info = &ctx.model.entities[entity];
     ctx.access.prepare(db, ctx.model).await?;
     let tx = begin_write(db).await?;

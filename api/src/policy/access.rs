@@ -205,6 +205,24 @@ impl Access {
         ))
     }
 
+    /// FORBIDDEN for any write but a create of an append-only entity.
+    pub fn check_change(
+        &self,
+        model: &Model,
+        entity: usize,
+        op: crate::engine::write::Op,
+    ) -> ApiResult<()> {
+        if op == crate::engine::write::Op::Create
+            || !self.entity_policy(entity).is_some_and(|p| p.append_only)
+        {
+            return Ok(());
+        }
+        Err(ApiError::Forbidden(format!(
+            "{} rows are only appended: they cannot be updated, upserted, deleted or restored",
+            model.entities[entity].name
+        )))
+    }
+
     /// FORBIDDEN when `column` needs a permission the caller lacks.
     pub fn check_column(
         &self,

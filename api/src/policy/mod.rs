@@ -26,8 +26,9 @@
 //!   of which must hold unless a role has `all_rows`; `write_owner` the same
 //!   for writes only), `frozen` (a path to
 //!   a boolean column that, when true, refuses writes), `level` (a column
-//!   compared with the caller's level), and `columns` (columns that need a
-//!   permission of their own to be written);
+//!   compared with the caller's level), `columns` (columns that need a
+//!   permission of their own to be written), and `append_only` (rows are
+//!   only created: no role may update, upsert or delete them);
 //! - `[login]`: the table, columns and role flags of local accounts, for the
 //!   `login` mutation ([`login`]).
 //!
@@ -178,6 +179,8 @@ struct EntitySpec {
     level: Option<String>,
     #[serde(default)]
     columns: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    append_only: bool,
 }
 
 /// One step of a relation path.
@@ -251,6 +254,8 @@ pub struct EntityPolicy {
     pub level: Option<usize>,
     /// Columns that need one of these permissions to be written.
     pub columns: HashMap<usize, Vec<String>>,
+    /// Rows are only created: never updated, upserted or deleted.
+    pub append_only: bool,
 }
 
 /// A domain's policy, resolved against its model.
@@ -613,6 +618,7 @@ impl Resolver<'_> {
                 frozen,
                 level,
                 columns,
+                append_only: e.append_only,
             });
         }
         let login = spec
