@@ -136,7 +136,9 @@ pub fn sdl_path(domain: &str) -> std::path::PathBuf {
 /// A domain's SDL, built without a database.
 pub fn domain_sdl(domain: &str) -> anyhow::Result<String> {
     let erd_model = erd::load(domain)?;
-    let model = Arc::new(engine::Model::build(&erd_model).map_err(anyhow::Error::msg)?);
+    let mut model = engine::Model::build(&erd_model).map_err(anyhow::Error::msg)?;
+    domains::shape(domain, &mut model).map_err(anyhow::Error::msg)?;
+    let model = Arc::new(model);
     let hooks = Arc::new(domains::hooks(domain, &model));
     let policy = policy::Policy::load(&model).map_err(anyhow::Error::msg)?;
     let schema = engine::build(model, &erd_model, &policy, hooks, engine::Limits::default())?;
@@ -171,7 +173,9 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
             tracing::info!(domain = name, "loaded the demo data");
         }
         let erd_model = erd::load(name)?;
-        let model = Arc::new(engine::Model::build(&erd_model).map_err(anyhow::Error::msg)?);
+        let mut model = engine::Model::build(&erd_model).map_err(anyhow::Error::msg)?;
+        domains::shape(name, &mut model).map_err(anyhow::Error::msg)?;
+        let model = Arc::new(model);
         let hooks = Arc::new(domains::hooks(name, &model));
         let policy = policy::Policy::load(&model).map_err(anyhow::Error::msg)?;
         let scopes = Arc::new(policy::ScopeCache::new(

@@ -494,7 +494,136 @@ async fn telemetry_events_are_only_appended(backend: Backend) {
     assert_eq!(stored[0]["n"], "1/1", "an event or its data changed");
 }
 
+/// An event is posted with its sensor, log and setting data in one
+/// transaction: the data name their event, a bad data row writes nothing,
+/// and the statements do not grow with the data.
+async fn telemetry_events_are_posted_with_their_data(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["telemetry"]).await else {
+        return;
+    };
+    let found = app
+        .data(
+            "telemetry",
+            "{ customerDevices(orderBy: [{ field: ID }]) { nodes { id customerId } } sensorTypes(first: 1) { nodes { id } } logTypes(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let devices = found["customerDevices"]["nodes"].as_array().unwrap();
+    let mine = &devices[0];
+    let theirs = devices
+        .iter()
+        .find(|d| d["customerId"] != mine["customerId"])
+        .unwrap();
+    let customer = token(
+        "telemetry",
+        None,
+        Some(&mine["customerId"].to_string()),
+        &["customer"],
+    );
+    let sensor_type = found["sensorTypes"]["nodes"][0]["id"].clone();
+    let log_type = found["logTypes"]["nodes"][0]["id"].clone();
+    let count = |table: &'static str| {
+        let db = app.db("telemetry");
+        async move {
+            rows(db, &format!("SELECT COUNT(*) || '' AS n FROM {table}")).await[0]["n"]
+                .as_str()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        }
+    };
+    let post = "mutation($i: [CreateDeviceEventInput!]!) { createDeviceEvents(inputs: $i) { id sensorData(orderBy: [{ field: ID }]) { nodes { label eventId } } logData { totalCount } settingData { nodes { label } } } }";
+    let event = |device: &Value, labels: &[String]| {
+        json!({
+            "timeRecorded": "2026-11-21T10:00:00Z",
+            "customerDeviceId": device["id"],
+            "sensorData": labels.iter().map(|l| json!({ "label": l, "sensorTypeId": sensor_type, "data": { "celsius": 20 } })).collect::<Vec<_>>(),
+            "logData": [{ "logTypeId": log_type, "data": { "line": "boot" } }],
+            "settingData": [{ "label": "interval", "data": 60 }],
+        })
+    };
+    let labels =
+        |prefix: &str, n: usize| (0..n).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>();
+
+    // Two events in one request: each gets its own data, in order. (The
+    // first request also reads the caller's scope.)
+    let mut costs = Vec::new();
+    for n in [1, 2, 20] {
+        let inputs = json!([event(mine, &labels("a", 1)), event(mine, &labels("b", n))]);
+        let before = app.statements("telemetry");
+        let body = app
+            .graphql_as("telemetry", Some(&customer), post, json!({ "i": inputs }))
+            .await;
+        costs.push(app.statements("telemetry") - before);
+        let created = body["data"]["createDeviceEvents"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"));
+        for (event, expected) in created.iter().zip([labels("a", 1), labels("b", n)]) {
+            let data = event["sensorData"]["nodes"].as_array().unwrap();
+            let got: Vec<&str> = data.iter().map(|d| d["label"].as_str().unwrap()).collect();
+            assert_eq!(got, expected);
+            assert!(data.iter().all(|d| d["eventId"] == event["id"]));
+            assert_eq!(event["logData"]["totalCount"], 1);
+            assert_eq!(event["settingData"]["nodes"][0]["label"], "interval");
+        }
+    }
+    println!("{backend:?}: events with 1, 2 and 20 sensor rows cost {costs:?} statements");
+    assert_eq!(costs[1], costs[2], "statements grew with the nested rows");
+
+    // A bad data row, or another customer's device: nothing is written.
+    let tables = ["deviceevent", "sensordata", "logdata", "settingdata"];
+    let mut before = Vec::new();
+    for t in tables {
+        before.push(count(t).await);
+    }
+    let mut bad = event(mine, &labels("c", 3));
+    bad["sensorData"][1]["sensorTypeId"] = json!(999_999);
+    let body = app
+        .graphql_as(
+            "telemetry",
+            Some(&customer),
+            post,
+            json!({ "i": [event(mine, &labels("d", 1)), bad] }),
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        "inputs[1].sensorData[1].sensorTypeId"
+    );
+    let body = app
+        .graphql_as(
+            "telemetry",
+            Some(&customer),
+            post,
+            json!({ "i": [event(theirs, &labels("e", 1))] }),
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        "inputs[0].customerDeviceId"
+    );
+    let mut after = Vec::new();
+    for t in tables {
+        after.push(count(t).await);
+    }
+    assert_eq!(before, after, "a refused post wrote rows");
+
+    // Only a create carries nested rows.
+    let body = app
+        .graphql_as(
+            "telemetry",
+            Some(&customer),
+            "mutation($e: Int!) { updateDeviceEvent(id: $e, input: { timeRecorded: \"2026-11-21T11:00:00Z\" }) { id } }",
+            json!({ "e": 1 }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+}
+
 on_both_backends!(
+    telemetry_events_are_posted_with_their_data,
     telemetry_events_are_only_appended,
     iaso_columns_and_issued_roles,
     opentalk_events_are_their_creators_and_invitees,

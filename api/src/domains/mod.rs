@@ -1,5 +1,6 @@
 //! Domain extensions: the behaviour of each domain that no generic engine
-//! derives. For now, hooks that run inside write transactions.
+//! derives: hooks that run inside write transactions, and the rows a create
+//! carries with it.
 
 pub mod iaso;
 pub mod tree;
@@ -7,6 +8,7 @@ pub mod tree;
 use std::sync::Arc;
 
 use crate::engine::Model;
+use crate::engine::model::RelKind;
 use crate::engine::write::Hooks;
 
 /// The write hooks of a domain, by entity index.
@@ -15,6 +17,38 @@ pub fn hooks(domain: &str, model: &Model) -> Hooks {
         "iaso" => iaso::hooks(model),
         _ => Hooks::new(),
     }
+}
+
+/// Has-many relations whose rows are created with their parent, in one
+/// transaction: `(entity, [relation fields])`.
+fn nested_creates(domain: &str) -> &'static [(&'static str, &'static [&'static str])] {
+    match domain {
+        // A device's event is posted with its sensor, log and setting data.
+        "telemetry" => &[("DeviceEvent", &["sensorData", "logData", "settingData"])],
+        _ => &[],
+    }
+}
+
+/// Applies a domain's choices to its model: which creates carry rows of
+/// their has-many relations. A name the model lacks is an error.
+pub fn shape(domain: &str, model: &mut Model) -> Result<(), String> {
+    for (entity, relations) in nested_creates(domain) {
+        let index = model
+            .entity_index(entity)
+            .ok_or_else(|| format!("{domain}: nested creates: no entity {entity}"))?;
+        for relation in *relations {
+            let info = &model.entities[index];
+            let r = info
+                .relations
+                .iter()
+                .position(|r| r.gql == *relation && matches!(r.kind, RelKind::HasMany { .. }))
+                .ok_or_else(|| {
+                    format!("{domain}: nested creates: {entity} has no has-many `{relation}`")
+                })?;
+            model.entities[index].nested.push(r);
+        }
+    }
+    Ok(())
 }
 
 /// Registers `hook` for the entity named `entity`, if the model has it.

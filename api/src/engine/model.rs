@@ -160,6 +160,9 @@ pub struct EntityInfo {
     pub members: crate::engine::Map<String, Member>,
     /// The soft-delete column (`deleted_at`, or Instance's `deleted` flag).
     pub soft_delete: Option<usize>,
+    /// Has-many relations whose rows a create of this entity carries,
+    /// written in its transaction (a domain's choice, not the ERD's).
+    pub nested: Vec<usize>,
 }
 
 impl EntityInfo {
@@ -302,6 +305,7 @@ impl Model {
                 soft_delete: entity
                     .soft_delete()
                     .and_then(|c| entity.columns.iter().position(|x| x.name == c.name)),
+                nested: Vec::new(),
             });
         }
 

@@ -12,7 +12,7 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, Value as GqlValue};
 use heck::{ToShoutySnakeCase, ToUpperCamelCase};
 
-use crate::engine::model::{EntityInfo, Model, Scalar};
+use crate::engine::model::{EntityInfo, Model, RelKind, Scalar};
 use crate::engine::prefetch::prefetch;
 use crate::engine::schema::{Limits, Node, args_map, node_projection, request, scalar_type};
 use crate::engine::sql;
@@ -56,28 +56,39 @@ fn input_type(model: &Model, entity: &EntityInfo, column: usize, required: bool)
 /// `CreateXInput`, `UpdateXInput` and `UpdateXItem`.
 pub fn input_types(model: &Model, entity: &EntityInfo) -> Vec<InputObject> {
     let name = &entity.name;
-    let mut create = InputObject::new(format!("Create{name}Input"));
+    let mut create = create_input(model, entity, format!("Create{name}Input"), None);
+    let mut nested = Vec::new();
+    for &r in &entity.nested {
+        let relation = &entity.relations[r];
+        let RelKind::HasMany { column } = relation.kind else {
+            continue;
+        };
+        let type_name = format!("Create{name}{}Input", relation.gql.to_upper_camel_case());
+        let target = &model.entities[relation.target];
+        nested.push(
+            create_input(model, target, type_name.clone(), Some(column)).description(format!(
+                "A {} created with its {name}, which its `{}` names.",
+                target.name, target.columns[column].gql
+            )),
+        );
+        create = create.field(
+            InputValue::new(&relation.gql, TypeRef::named_nn_list(type_name)).description(format!(
+                "{} rows created with it, in the same transaction.",
+                target.name
+            )),
+        );
+    }
     let mut update = InputObject::new(format!("Update{name}Input"))
         .description("Only the fields given are set; an explicit null clears a nullable field.");
     for (i, c) in entity.columns.iter().enumerate() {
-        if write::writable(entity, i) == Writable::Server {
+        if write::writable(entity, i) == Writable::Server || entity.pk.contains(&i) {
             continue;
         }
-        let mut field = InputValue::new(
-            &c.gql,
-            input_type(model, entity, i, write::required_on_create(entity, i)),
-        );
+        let mut field = InputValue::new(&c.gql, input_type(model, entity, i, false));
         if c.secret {
             field = field.description("Write-only: never readable.");
         }
-        create = create.field(field);
-        if !entity.pk.contains(&i) {
-            let mut field = InputValue::new(&c.gql, input_type(model, entity, i, false));
-            if c.secret {
-                field = field.description("Write-only: never readable.");
-            }
-            update = update.field(field);
-        }
+        update = update.field(field);
     }
     let mut item = InputObject::new(format!("Update{name}Item"));
     for &pk in &entity.pk {
@@ -94,7 +105,34 @@ pub fn input_types(model: &Model, entity: &EntityInfo) -> Vec<InputObject> {
             TypeRef::named("DateTime"),
         ));
     }
-    vec![create, update, item]
+    let mut types = vec![create, update, item];
+    types.extend(nested);
+    types
+}
+
+/// The input of a create: every column the client may set, but `parent`
+/// (the key a nested row takes from the row it is created with).
+fn create_input(
+    model: &Model,
+    entity: &EntityInfo,
+    type_name: String,
+    parent: Option<usize>,
+) -> InputObject {
+    let mut create = InputObject::new(type_name);
+    for (i, c) in entity.columns.iter().enumerate() {
+        if write::writable(entity, i) == Writable::Server || Some(i) == parent {
+            continue;
+        }
+        let mut field = InputValue::new(
+            &c.gql,
+            input_type(model, entity, i, write::required_on_create(entity, i)),
+        );
+        if c.secret {
+            field = field.description("Write-only: never readable.");
+        }
+        create = create.field(field);
+    }
+    create
 }
 
 fn has_updated_at(entity: &EntityInfo) -> bool {

@@ -165,11 +165,14 @@ fn hash_password(field: &str, value: &SqlValue) -> ApiResult<SqlValue> {
 }
 
 /// The column values an input sets, validated, in column order.
+/// `parent`: the column a nested row takes from the row it is created
+/// with, set after that row is written.
 fn parse_values(
     ctx: &WriteContext<'_>,
     entity: usize,
     item: &Item,
     op: Op,
+    parent: Option<usize>,
 ) -> ApiResult<Vec<(usize, SqlValue)>> {
     let info = &ctx.model.entities[entity];
     let mut values: Vec<(usize, SqlValue)> = Vec::new();
@@ -244,7 +247,7 @@ fn parse_values(
                     };
                     values.push((i, generated));
                 }
-                Writable::Input if required_on_create(info, i) => {
+                Writable::Input if required_on_create(info, i) && Some(i) != parent => {
                     return Err(ApiError::bad_field(
                         format!("{}.{}", item.path, c.gql),
                         format!("`{}` is required", c.gql),
@@ -667,7 +670,7 @@ pub async fn insert(
     db: &sea_orm::DatabaseConnection,
     ctx: &WriteContext<'_>,
     entity: usize,
-    items: Vec<Item>,
+    mut items: Vec<Item>,
     conflict: Option<Vec<usize>>,
 ) -> ApiResult<Vec<Vec<GqlValue>>> {
     check_batch(ctx, &items)?;
@@ -678,9 +681,10 @@ pub async fn insert(
         Op::Create
     };
     ctx.access.check_change(ctx.model, entity, op)?;
+    let nested = nested_items(ctx, entity, &mut items, op)?;
     let mut rows = Vec::with_capacity(items.len());
     for item in &items {
-        let mut values = parse_values(ctx, entity, item, op)?;
+        let mut values = parse_values(ctx, entity, item, op, None)?;
         values.sort_by_key(|(c, _)| *c);
         if let Some(key) = &conflict {
             for &c in key {
@@ -713,33 +717,137 @@ pub async fn insert(
         conflict: conflict.as_deref(),
         op,
     };
-    let together = match batch.matching() {
-        Some(matching) => {
-            let tx = batch.begin(db).await?;
-            match batch.insert_together(&tx, &matching).await? {
-                Some(keys) => {
-                    batch.finish(tx, &keys).await?;
-                    Some(keys)
-                }
-                None => {
-                    tx.rollback().await?;
-                    None
-                }
-            }
-        }
-        None => None,
-    };
-    let keys = match together {
+    let keys = match batch.write(db, &nested, true).await? {
         Some(keys) => keys,
-        None => {
-            let tx = batch.begin(db).await?;
-            let keys = batch.insert_one_by_one(&tx).await?;
-            batch.finish(tx, &keys).await?;
-            keys
-        }
+        None => batch
+            .write(db, &nested, false)
+            .await?
+            .ok_or_else(|| ApiError::internal("a write row by row was refused a retry"))?,
     };
     ctx.access.written(entity);
+    for n in &nested {
+        ctx.access.written(n.entity);
+    }
     Ok(keys)
+}
+
+/// The rows of one has-many relation created with their parents.
+struct Nested {
+    entity: usize,
+    /// The column that names the parent.
+    column: usize,
+    items: Vec<Item>,
+    /// Per item: its parent's index in the batch, and its values (sorted by
+    /// column), the parent's key still missing.
+    rows: Vec<(usize, Vec<(usize, SqlValue)>)>,
+}
+
+impl Nested {
+    /// The rows, each with its parent's key.
+    fn rows_under(&self, ctx: &WriteContext<'_>, parents: &[Vec<GqlValue>]) -> ApiResult<Vec<Row>> {
+        let info = &ctx.model.entities[self.entity];
+        let column = &info.columns[self.column];
+        self.rows
+            .iter()
+            .zip(&self.items)
+            .map(|((parent, values), item)| {
+                let key = parents
+                    .get(*parent)
+                    .and_then(|k| k.first())
+                    .ok_or_else(|| ApiError::internal("a nested row without its parent"))?;
+                let mut values = values.clone();
+                values.push((
+                    self.column,
+                    to_sql(
+                        column,
+                        ctx.model,
+                        key,
+                        &format!("{}.{}", item.path, column.gql),
+                    )?,
+                ));
+                values.sort_by_key(|(c, _)| *c);
+                Ok(Row {
+                    path: item.path.clone(),
+                    values,
+                    updates: Vec::new(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Takes the nested rows out of the items' inputs (`input.sensorData[1]`),
+/// checked as creates of their own entity.
+fn nested_items(
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    items: &mut [Item],
+    op: Op,
+) -> ApiResult<Vec<Nested>> {
+    let info = &ctx.model.entities[entity];
+    let mut nested = Vec::new();
+    for &r in &info.nested {
+        let relation = &info.relations[r];
+        let RelKind::HasMany { column } = relation.kind else {
+            continue;
+        };
+        let mut group = Nested {
+            entity: relation.target,
+            column,
+            items: Vec::new(),
+            rows: Vec::new(),
+        };
+        for (parent, item) in items.iter_mut().enumerate() {
+            let field = format!("{}.{}", item.path, relation.gql);
+            let list = match item.input.shift_remove(relation.gql.as_str()) {
+                None | Some(GqlValue::Null) => continue,
+                Some(_) if op != Op::Create => {
+                    return Err(ApiError::bad_field(
+                        &field,
+                        format!("`{}` rows are created only with a create", relation.gql),
+                    ));
+                }
+                Some(GqlValue::List(list)) => list,
+                Some(_) => {
+                    return Err(ApiError::bad_field(
+                        &field,
+                        format!("`{field}` must be a list"),
+                    ));
+                }
+            };
+            for (j, value) in list.into_iter().enumerate() {
+                let path = format!("{field}[{j}]");
+                let input = match value {
+                    GqlValue::Object(o) => o,
+                    _ => {
+                        return Err(ApiError::bad_field(
+                            &path,
+                            format!("`{path}` must be an object"),
+                        ));
+                    }
+                };
+                group.items.push(Item {
+                    path,
+                    input,
+                    key: Vec::new(),
+                    expected_updated_at: None,
+                });
+                group.rows.push((parent, Vec::new()));
+            }
+        }
+        if group.items.is_empty() {
+            continue;
+        }
+        check_batch(ctx, &group.items)?;
+        ctx.access.check_write(ctx.model, group.entity)?;
+        ctx.access
+            .check_change(ctx.model, group.entity, Op::Create)?;
+        for ((_, values), item) in group.rows.iter_mut().zip(&group.items) {
+            *values = parse_values(ctx, group.entity, item, Op::Create, Some(column))?;
+        }
+        nested.push(group);
+    }
+    Ok(nested)
 }
 
 /// One item's columns and values, ready to insert.
@@ -871,17 +979,65 @@ impl Batch<'_> {
         Ok(tx)
     }
 
-    /// Checks the written rows and commits.
-    async fn finish(&self, tx: DatabaseTransaction, keys: &[Vec<GqlValue>]) -> ApiResult<()> {
+    /// Checks that the written rows are in the caller's scope.
+    async fn check(&self, tx: &DatabaseTransaction, keys: &[Vec<GqlValue>]) -> ApiResult<()> {
         let written: Vec<(String, Vec<GqlValue>)> = self
             .rows
             .iter()
             .map(|r| r.path.clone())
             .zip(keys.iter().cloned())
             .collect();
-        check_written(&tx, self.ctx, self.entity, &written, self.op == Op::Create).await?;
+        check_written(tx, self.ctx, self.entity, &written, self.op == Op::Create).await
+    }
+
+    /// Writes the rows, then the nested rows under them, in one
+    /// transaction. `together`: by multi-row statements where the rows
+    /// allow; `None` when one of those failed (the transaction is rolled
+    /// back: the caller writes again row by row).
+    async fn write(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        nested: &[Nested],
+        together: bool,
+    ) -> ApiResult<Option<Vec<Vec<GqlValue>>>> {
+        let tx = self.begin(db).await?;
+        let Some(keys) = self.insert(&tx, together).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        self.check(&tx, &keys).await?;
+        for group in nested {
+            let rows = group.rows_under(self.ctx, &keys)?;
+            let child = Batch {
+                ctx: self.ctx,
+                entity: group.entity,
+                items: &group.items,
+                rows: &rows,
+                conflict: None,
+                op: Op::Create,
+            };
+            check_references(&tx, self.ctx, group.entity, &rows).await?;
+            let Some(child_keys) = child.insert(&tx, together).await? else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            child.check(&tx, &child_keys).await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(Some(keys))
+    }
+
+    /// The rows' keys, by multi-row statements when `together` and the
+    /// rows allow (`None` when one failed), else row by row.
+    async fn insert(
+        &self,
+        tx: &DatabaseTransaction,
+        together: bool,
+    ) -> ApiResult<Option<Vec<Vec<GqlValue>>>> {
+        match self.matching().filter(|_| together) {
+            Some(matching) => self.insert_together(tx, &matching).await,
+            None => self.insert_one_by_one(tx).await.map(Some),
+        }
     }
 
     /// The `INSERT` of some rows (all of the same shape), returning their
@@ -1103,7 +1259,7 @@ pub async fn update(
     for item in &items {
         rows.push(Row {
             path: item.path.clone(),
-            values: parse_values(ctx, entity, item, Op::Update)?,
+            values: parse_values(ctx, entity, item, Op::Update, None)?,
             updates: Vec::new(),
         });
     }
