@@ -665,7 +665,9 @@ async fn run_hooks(
 /// A batch whose items all set the same fields is written by multi-row
 /// `INSERT`s (a handful of statements, whatever its size); should one of
 /// them fail, the batch is rolled back and written again row by row, so
-/// that the error names the item at fault.
+/// that the error names the item at fault. Rows of the entity's nested
+/// relations (`EntityInfo::nested`) are taken out of the inputs and written
+/// after their parents, each with its parent's key, in the same transaction.
 pub async fn insert(
     db: &sea_orm::DatabaseConnection,
     ctx: &WriteContext<'_>,
