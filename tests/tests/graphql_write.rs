@@ -751,6 +751,52 @@ async fn team_paths_follow_their_parents(backend: Backend) {
     // Under its own descendant: refused.
     let body = app.graphql("iaso", "mutation($id: Int!, $to: Int!) { updateTeam(id: $id, input: { parentId: $to }) { path } }", json!({ "id": child["id"], "to": grandchild["id"] })).await;
     assert_error(&body, "BAD_USER_INPUT", Some("parentId"));
+
+    // A parent is a team of teams in the same project, and a team has
+    // users or sub-teams, never both: each refusal writes nothing.
+    let teams = count(&app, "iaso", "team").await;
+    let of_users = app
+        .data(
+            "iaso",
+            "mutation($p: Int!) { createTeam(input: { name: \"u\", projectId: $p, type: TEAM_OF_USERS }) { id } }",
+            json!({ "p": tree.project }),
+        )
+        .await["createTeam"]["id"]
+        .clone();
+    let body = app
+        .graphql(
+            "iaso",
+            create,
+            json!({ "p": tree.project, "parent": of_users }),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("parentId"));
+    let other = iaso_tree(app.db("iaso"), 0, 0, 0).await;
+    let body = app
+        .graphql(
+            "iaso",
+            create,
+            json!({ "p": other.project, "parent": root["id"] }),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("projectId"));
+    let body = app
+        .graphql(
+            "iaso",
+            "mutation($id: Int!) { updateTeam(id: $id, input: { type: TEAM_OF_USERS }) { id } }",
+            json!({ "id": child["id"] }),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("type"));
+    assert_eq!(count(&app, "iaso", "team").await, teams + 1);
+    let kept = app
+        .data(
+            "iaso",
+            "query($id: Int!) { team(id: $id) { type } }",
+            json!({ "id": child["id"] }),
+        )
+        .await;
+    assert_eq!(kept["team"]["type"], "TEAM_OF_TEAMS");
 }
 
 /// Writes that arrive together all land: each reads (the references it

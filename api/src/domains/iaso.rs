@@ -21,5 +21,7 @@ pub fn hooks(model: &Model) -> Hooks {
             }),
         );
     }
+    // Teams keep to their kind and their parent's project.
+    super::add(&mut hooks, model, "Team", Arc::new(super::teams::TeamRules));
     hooks
 }

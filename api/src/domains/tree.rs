@@ -167,7 +167,7 @@ impl MaterializedPath {
     }
 }
 
-fn placeholder(backend: DbBackend, n: usize) -> String {
+pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
     match backend {
         DbBackend::Postgres => format!("${n}"),
         _ => "?".to_string(),
