@@ -366,6 +366,19 @@ pub async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The number of rows in a domain's `table`.
+pub async fn count(app: &TestApp, domain: &str, table: &str) -> usize {
+    rows(
+        app.db(domain),
+        &format!("SELECT COUNT(*) || '' AS n FROM \"{table}\""),
+    )
+    .await[0]["n"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// The backend of a connection, as a [`Backend`].
 pub fn backend_of(db: &DatabaseConnection) -> Backend {
     match db.get_database_backend() {

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use gateway::demo::DEMO_PASSWORD;
-use gateway_tests::{Backend, TestApp, on_both_backends, rows, token};
+use gateway_tests::{Backend, TestApp, count, on_both_backends, rows, token};
 use serde_json::{Value, json};
 
 fn code(body: &Value) -> &str {
@@ -327,29 +327,55 @@ async fn placeos_settings_by_level(backend: Backend) {
     assert!(!never.is_empty(), "the demo has a NeverDisplay setting");
 }
 
-async fn telemetry_catalogue_is_the_superusers(backend: Backend) {
-    let Some(app) = TestApp::spawn_with_demo(backend, &["telemetry"]).await else {
-        return;
-    };
-    let devices = app
+/// The demo's telemetry devices, read with `also` (more root fields): the
+/// first by id (`mine`), one of another customer (`theirs`), and a token of
+/// `mine`'s customer.
+struct Telemetry {
+    found: Value,
+    mine: Value,
+    theirs: Value,
+    customer: String,
+}
+
+async fn telemetry_devices(app: &TestApp, also: &str) -> Telemetry {
+    let found = app
         .data(
             "telemetry",
-            "{ customerDevices(orderBy: [{ field: ID }]) { nodes { id customerId } } deviceSuppliers(first: 1) { nodes { id } } }",
+            &format!("{{ customerDevices(orderBy: [{{ field: ID }}]) {{ nodes {{ id customerId }} }} {also} }}"),
             json!({}),
         )
         .await;
-    let nodes = devices["customerDevices"]["nodes"].as_array().unwrap();
-    let mine = &nodes[0];
+    let nodes = found["customerDevices"]["nodes"].as_array().unwrap();
+    let mine = nodes[0].clone();
     let theirs = nodes
         .iter()
         .find(|d| d["customerId"] != mine["customerId"])
-        .unwrap();
+        .unwrap()
+        .clone();
     let customer = token(
         "telemetry",
         None,
         Some(&mine["customerId"].to_string()),
         &["customer"],
     );
+    Telemetry {
+        found,
+        mine,
+        theirs,
+        customer,
+    }
+}
+
+async fn telemetry_catalogue_is_the_superusers(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_demo(backend, &["telemetry"]).await else {
+        return;
+    };
+    let Telemetry {
+        found: devices,
+        mine,
+        theirs,
+        customer,
+    } = telemetry_devices(&app, "deviceSuppliers(first: 1) { nodes { id } }").await;
     let supplier = devices["deviceSuppliers"]["nodes"][0]["id"].clone();
     let create_model =
         "mutation($s: Int!) { createDevice(input: { name: \"Probe\", supplierId: $s }) { name } }";
@@ -387,11 +413,7 @@ async fn telemetry_catalogue_is_the_superusers(backend: Backend) {
         body["data"]["createDeviceEvent"]["id"].is_number(),
         "{body}"
     );
-    let before = rows(
-        app.db("telemetry"),
-        "SELECT COUNT(*) || '' AS n FROM deviceevent",
-    )
-    .await;
+    let before = count(&app, "telemetry", "deviceevent").await;
     let body = app
         .graphql_as(
             "telemetry",
@@ -405,12 +427,7 @@ async fn telemetry_catalogue_is_the_superusers(backend: Backend) {
         body["errors"][0]["extensions"]["field"],
         "input.customerDeviceId"
     );
-    let after = rows(
-        app.db("telemetry"),
-        "SELECT COUNT(*) || '' AS n FROM deviceevent",
-    )
-    .await;
-    assert_eq!(before, after);
+    assert_eq!(count(&app, "telemetry", "deviceevent").await, before);
 }
 
 /// Telemetry's events and their data are only appended: a customer posts
@@ -419,20 +436,12 @@ async fn telemetry_events_are_only_appended(backend: Backend) {
     let Some(app) = TestApp::spawn_with_demo(backend, &["telemetry"]).await else {
         return;
     };
-    let found = app
-        .data(
-            "telemetry",
-            "{ customerDevices(first: 1, orderBy: [{ field: ID }]) { nodes { id customerId } } sensorTypes(first: 1) { nodes { id } } }",
-            json!({}),
-        )
-        .await;
-    let device = &found["customerDevices"]["nodes"][0];
-    let customer = token(
-        "telemetry",
-        None,
-        Some(&device["customerId"].to_string()),
-        &["customer"],
-    );
+    let Telemetry {
+        found,
+        mine: device,
+        customer,
+        ..
+    } = telemetry_devices(&app, "sensorTypes(first: 1) { nodes { id } }").await;
     let post = app
         .graphql_as(
             "telemetry",
@@ -501,37 +510,18 @@ async fn telemetry_events_are_posted_with_their_data(backend: Backend) {
     let Some(app) = TestApp::spawn_with_demo(backend, &["telemetry"]).await else {
         return;
     };
-    let found = app
-        .data(
-            "telemetry",
-            "{ customerDevices(orderBy: [{ field: ID }]) { nodes { id customerId } } sensorTypes(first: 1) { nodes { id } } logTypes(first: 1) { nodes { id } } }",
-            json!({}),
-        )
-        .await;
-    let devices = found["customerDevices"]["nodes"].as_array().unwrap();
-    let mine = &devices[0];
-    let theirs = devices
-        .iter()
-        .find(|d| d["customerId"] != mine["customerId"])
-        .unwrap();
-    let customer = token(
-        "telemetry",
-        None,
-        Some(&mine["customerId"].to_string()),
-        &["customer"],
-    );
+    let Telemetry {
+        found,
+        mine,
+        theirs,
+        customer,
+    } = telemetry_devices(
+        &app,
+        "sensorTypes(first: 1) { nodes { id } } logTypes(first: 1) { nodes { id } }",
+    )
+    .await;
     let sensor_type = found["sensorTypes"]["nodes"][0]["id"].clone();
     let log_type = found["logTypes"]["nodes"][0]["id"].clone();
-    let count = |table: &'static str| {
-        let db = app.db("telemetry");
-        async move {
-            rows(db, &format!("SELECT COUNT(*) || '' AS n FROM {table}")).await[0]["n"]
-                .as_str()
-                .unwrap()
-                .parse::<usize>()
-                .unwrap()
-        }
-    };
     let post = "mutation($i: [CreateDeviceEventInput!]!) { createDeviceEvents(inputs: $i) { id sensorData(orderBy: [{ field: ID }]) { nodes { label eventId } } logData { totalCount } settingData { nodes { label } } } }";
     let event = |device: &Value, labels: &[String]| {
         json!({
@@ -549,7 +539,7 @@ async fn telemetry_events_are_posted_with_their_data(backend: Backend) {
     // first request also reads the caller's scope.)
     let mut costs = Vec::new();
     for n in [1, 2, 20] {
-        let inputs = json!([event(mine, &labels("a", 1)), event(mine, &labels("b", n))]);
+        let inputs = json!([event(&mine, &labels("a", 1)), event(&mine, &labels("b", n))]);
         let before = app.statements("telemetry");
         let body = app
             .graphql_as("telemetry", Some(&customer), post, json!({ "i": inputs }))
@@ -574,16 +564,16 @@ async fn telemetry_events_are_posted_with_their_data(backend: Backend) {
     let tables = ["deviceevent", "sensordata", "logdata", "settingdata"];
     let mut before = Vec::new();
     for t in tables {
-        before.push(count(t).await);
+        before.push(count(&app, "telemetry", t).await);
     }
-    let mut bad = event(mine, &labels("c", 3));
+    let mut bad = event(&mine, &labels("c", 3));
     bad["sensorData"][1]["sensorTypeId"] = json!(999_999);
     let body = app
         .graphql_as(
             "telemetry",
             Some(&customer),
             post,
-            json!({ "i": [event(mine, &labels("d", 1)), bad] }),
+            json!({ "i": [event(&mine, &labels("d", 1)), bad] }),
         )
         .await;
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
@@ -596,7 +586,7 @@ async fn telemetry_events_are_posted_with_their_data(backend: Backend) {
             "telemetry",
             Some(&customer),
             post,
-            json!({ "i": [event(theirs, &labels("e", 1))] }),
+            json!({ "i": [event(&theirs, &labels("e", 1))] }),
         )
         .await;
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
@@ -606,7 +596,7 @@ async fn telemetry_events_are_posted_with_their_data(backend: Backend) {
     );
     let mut after = Vec::new();
     for t in tables {
-        after.push(count(t).await);
+        after.push(count(&app, "telemetry", t).await);
     }
     assert_eq!(before, after, "a refused post wrote rows");
 

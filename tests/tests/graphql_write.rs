@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use gateway_tests::fixtures::iaso_tree;
-use gateway_tests::{Backend, TestApp, on_both_backends, rows};
+use gateway_tests::{Backend, TestApp, count, on_both_backends, rows};
 use serde_json::{Value, json};
 
 fn error(body: &Value) -> &Value {
@@ -34,18 +34,6 @@ fn assert_error(body: &Value, code: &str, field: Option<&str>) {
             "a database message leaked: {message}"
         );
     }
-}
-
-async fn count(app: &TestApp, domain: &str, table: &str) -> usize {
-    rows(
-        app.db(domain),
-        &format!("SELECT COUNT(*) || '' AS n FROM \"{table}\""),
-    )
-    .await[0]["n"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 async fn iaso_crud(backend: Backend) {

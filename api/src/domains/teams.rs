@@ -9,7 +9,7 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, Value as GqlValue};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
 
-use crate::domains::tree::placeholder;
+use crate::domains::tree::{integer_key, placeholder};
 use crate::engine::Model;
 use crate::engine::write::{Hook, Op};
 use crate::error::{ApiError, ApiResult};
@@ -47,13 +47,7 @@ impl Hook for TeamRules {
             if !relevant {
                 return Ok(());
             }
-            let GqlValue::Number(id) = key else {
-                return Err(ApiError::internal("a team needs an integer key"));
-            };
-            let id = id
-                .as_i64()
-                .ok_or_else(|| ApiError::internal("a team needs an integer key"))?;
-            let team = placed(tx, id).await?;
+            let team = placed(tx, integer_key(key, "a team")?).await?;
             // Errors name the field the client gave, else `parentId` (as
             // the path's own errors do).
             let field = |name: &'static str| {

@@ -45,12 +45,7 @@ impl Hook for MaterializedPath {
             if !relevant {
                 return Ok(());
             }
-            let GqlValue::Number(id) = key else {
-                return Err(ApiError::internal("a tree node needs an integer key"));
-            };
-            let id = id
-                .as_i64()
-                .ok_or_else(|| ApiError::internal("a tree node needs an integer key"))?;
+            let id = integer_key(key, "a tree node")?;
             self.place(tx, &info.table, id, &parent_field).await
         })
     }
@@ -165,6 +160,15 @@ impl MaterializedPath {
         }
         Ok(())
     }
+}
+
+/// The integer key of a written row that a hook works on.
+pub(crate) fn integer_key(key: &GqlValue, what: &str) -> ApiResult<i64> {
+    match key {
+        GqlValue::Number(n) => n.as_i64(),
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::internal(format!("{what} needs an integer key")))
 }
 
 pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {

@@ -84,11 +84,7 @@ pub fn input_types(model: &Model, entity: &EntityInfo) -> Vec<InputObject> {
         if write::writable(entity, i) == Writable::Server || entity.pk.contains(&i) {
             continue;
         }
-        let mut field = InputValue::new(&c.gql, input_type(model, entity, i, false));
-        if c.secret {
-            field = field.description("Write-only: never readable.");
-        }
-        update = update.field(field);
+        update = update.field(column_input(c, input_type(model, entity, i, false)));
     }
     let mut item = InputObject::new(format!("Update{name}Item"));
     for &pk in &entity.pk {
@@ -110,6 +106,16 @@ pub fn input_types(model: &Model, entity: &EntityInfo) -> Vec<InputObject> {
     types
 }
 
+/// A column's input field; a secret one says it is write-only.
+fn column_input(column: &crate::engine::model::ColumnInfo, ty: TypeRef) -> InputValue {
+    let field = InputValue::new(&column.gql, ty);
+    if column.secret {
+        field.description("Write-only: never readable.")
+    } else {
+        field
+    }
+}
+
 /// The input of a create: every column the client may set, but `parent`
 /// (the key a nested row takes from the row it is created with).
 fn create_input(
@@ -123,14 +129,8 @@ fn create_input(
         if write::writable(entity, i) == Writable::Server || Some(i) == parent {
             continue;
         }
-        let mut field = InputValue::new(
-            &c.gql,
-            input_type(model, entity, i, write::required_on_create(entity, i)),
-        );
-        if c.secret {
-            field = field.description("Write-only: never readable.");
-        }
-        create = create.field(field);
+        let required = write::required_on_create(entity, i);
+        create = create.field(column_input(c, input_type(model, entity, i, required)));
     }
     create
 }

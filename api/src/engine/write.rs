@@ -497,14 +497,24 @@ fn returned_key(
     entity: usize,
     row: &sea_orm::QueryResult,
 ) -> ApiResult<Vec<GqlValue>> {
+    read_columns(ctx, entity, row, &ctx.model.entities[entity].pk)
+}
+
+/// Reads `columns` of a returned row, by name.
+fn read_columns(
+    ctx: &WriteContext<'_>,
+    entity: usize,
+    row: &sea_orm::QueryResult,
+    columns: &[usize],
+) -> ApiResult<Vec<GqlValue>> {
     let info = &ctx.model.entities[entity];
-    info.pk
+    columns
         .iter()
-        .map(|&pk| {
+        .map(|&c| {
             read(
                 row,
-                info.columns[pk].name.as_str(),
-                &info.columns[pk],
+                info.columns[c].name.as_str(),
+                &info.columns[c],
                 ctx.model,
             )
         })
@@ -540,10 +550,7 @@ async fn keys_where(
     tx.query_all(&select)
         .await?
         .iter()
-        .map(|r| {
-            returned_key(ctx, entity, r)
-                .map(|k| k.iter().map(key_text).collect::<Vec<_>>().join("|"))
-        })
+        .map(|r| returned_key(ctx, entity, r).map(|k| joined_key(&k)))
         .collect()
 }
 
@@ -1103,7 +1110,6 @@ impl Batch<'_> {
         tx: &DatabaseTransaction,
         matching: &Matching,
     ) -> ApiResult<Option<Vec<Vec<GqlValue>>>> {
-        let info = self.info();
         let columns = self.rows.first().map_or(1, |r| r.values.len().max(1));
         let per_statement = (PARAMETERS_PER_INSERT / columns).max(1);
         let match_columns: &[usize] = match matching {
@@ -1144,19 +1150,7 @@ impl Batch<'_> {
                         .map(|(i, r)| (row_key_text(r, columns), offset + i))
                         .collect();
                     for row in &returned {
-                        let text = columns
-                            .iter()
-                            .map(|&c| {
-                                read(
-                                    row,
-                                    info.columns[c].name.as_str(),
-                                    &info.columns[c],
-                                    self.ctx.model,
-                                )
-                                .map(|v| key_text(&v))
-                            })
-                            .collect::<ApiResult<Vec<_>>>()?
-                            .join("|");
+                        let text = joined_key(&read_columns(self.ctx, self.entity, row, columns)?);
                         let Some(&i) = position.get(&text) else {
                             return Ok(None);
                         };
