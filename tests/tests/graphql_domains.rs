@@ -7,7 +7,6 @@
 
 use gateway::engine::Model;
 use gateway::engine::model::{EntityInfo, RelKind, Scalar};
-use gateway::engine::pagination::order_field_name;
 use gateway_tests::{Backend, TestApp, rows};
 use serde_json::{Value, json};
 
@@ -245,7 +244,7 @@ async fn check_domain(backend: Backend, domain: &str) {
         // largest value); paging by it both ways; and equality filters.
         if let Some(c) = order {
             let column = &entity.columns[c];
-            let field = order_field_name(&column.name);
+            let field = &column.order_name;
             let data = app
                 .data(
                     domain,

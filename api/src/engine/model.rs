@@ -108,6 +108,8 @@ pub struct ColumnInfo {
     /// A materialised path, kept in byte order (its index is a prefix
     /// index): `startsWith` reads it as a range of keys.
     pub path_prefix: bool,
+    /// Its value in the entity's `…OrderField` enum.
+    pub order_name: String,
 }
 
 #[derive(Clone, Debug)]
@@ -272,6 +274,7 @@ impl Model {
                         .indexes
                         .iter()
                         .any(|i| i.prefix && i.columns == [c.name.as_str()]),
+                    order_name: c.name.to_shouty_snake_case(),
                 });
             }
             let pk = entity

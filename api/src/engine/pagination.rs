@@ -3,7 +3,6 @@
 //! size limits, all checked before any SQL runs.
 
 use async_graphql::Value as GqlValue;
-use heck::ToShoutySnakeCase;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, NullOrdering, Order, SimpleExpr};
 
 use crate::engine::model::{EntityInfo, Model};
@@ -46,11 +45,6 @@ impl OrderTerm {
     }
 }
 
-/// The `OrgUnitOrderField` value of a column.
-pub fn order_field_name(column: &str) -> String {
-    column.to_shouty_snake_case()
-}
-
 /// Parses `orderBy`, then appends the primary key so that the order is
 /// total and paging deterministic.
 pub fn parse_order(entity: &EntityInfo, order_by: Option<&GqlValue>) -> ApiResult<Vec<OrderTerm>> {
@@ -65,13 +59,13 @@ pub fn parse_order(entity: &EntityInfo, order_by: Option<&GqlValue>) -> ApiResul
             continue;
         };
         let name = match fields.get("field") {
-            Some(GqlValue::Enum(n)) => n.to_string(),
-            Some(GqlValue::String(s)) => s.clone(),
+            Some(GqlValue::Enum(n)) => n.as_str(),
+            Some(GqlValue::String(s)) => s.as_str(),
             _ => return Err(ApiError::bad_field("orderBy", "`orderBy` needs a `field`")),
         };
         let column = entity
             .public_columns()
-            .find(|(_, c)| order_field_name(&c.name) == name && c.scalar.comparable())
+            .find(|(_, c)| c.order_name == name && c.scalar.comparable())
             .map(|(i, _)| i)
             .ok_or_else(|| ApiError::bad_field("orderBy", format!("cannot order by `{name}`")))?;
         let descending = match fields.get("direction") {

@@ -32,12 +32,11 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, QueryPathNode, SelectionField, ServerResult, Value as GqlValue};
 
 use crate::engine::Map;
-use crate::engine::loader::ByColumn;
 use crate::engine::model::{Member, Model, RelKind, Scalar};
-use crate::engine::prefetch::Prefetched;
+use crate::engine::prefetch::{ByValue, Lookup};
 use crate::engine::schema::{RequestContext, node_projection};
 use crate::engine::sql::Row;
-use crate::engine::value::key_text;
+use crate::engine::value::with_key_text;
 use crate::policy::Access;
 
 /// What one row of a plain selection answers, per response key.
@@ -50,12 +49,10 @@ enum Cell {
     /// A belongs-to or has-one relation, read from the prefetched rows
     /// under the key its resolver would compute.
     One {
-        target: usize,
         /// The column of this row whose value is looked up.
         from: usize,
-        /// The target's column it is looked up by.
-        lookup: usize,
-        projection: Arc<Vec<usize>>,
+        /// The target's rows it is looked up in.
+        lookup: Lookup,
         cells: Vec<(Name, Cell)>,
     },
 }
@@ -103,11 +100,11 @@ impl PlainNodes {
             let Some(cells) = plan(model, access, entity, field.selection_set()) else {
                 continue;
             };
-            let Some(list) = rows
-                .iter()
-                .map(|row| answer(prefetched, &cells, row))
-                .collect::<Option<Vec<_>>>()
-            else {
+            let Some(Some(list)) = prefetched.with_by_column(|by_column| {
+                rows.iter()
+                    .map(|row| answer(by_column, &cells, row))
+                    .collect::<Option<Vec<_>>>()
+            }) else {
                 continue;
             };
             let value = GqlValue::List(list);
@@ -171,15 +168,17 @@ fn plan<'a>(
                         RelKind::HasMany { .. } | RelKind::ManyToMany { .. } => return None,
                     };
                     Cell::One {
-                        target,
                         from,
-                        lookup,
-                        projection: Arc::new(node_projection(
-                            model,
-                            target,
-                            field.selection_set(),
-                            &[],
-                        )),
+                        lookup: Lookup {
+                            entity: target,
+                            column: lookup,
+                            projection: Arc::new(node_projection(
+                                model,
+                                target,
+                                field.selection_set(),
+                                &[],
+                            )),
+                        },
                         cells: plan(model, access, target, field.selection_set())?,
                     }
                 }
@@ -194,7 +193,7 @@ fn plan<'a>(
 }
 
 /// One row's object, or `None` if a relation's rows were not prefetched.
-fn answer(prefetched: &Prefetched, cells: &[(Name, Cell)], row: &Row) -> Option<GqlValue> {
+fn answer(by_column: &Map<Lookup, ByValue>, cells: &[(Name, Cell)], row: &Row) -> Option<GqlValue> {
     let mut object = IndexMap::with_capacity(cells.len());
     for (key, cell) in cells {
         let value = match cell {
@@ -204,23 +203,15 @@ fn answer(prefetched: &Prefetched, cells: &[(Name, Cell)], row: &Row) -> Option<
                 v => v.clone(),
             },
             Cell::One {
-                target,
                 from,
                 lookup,
-                projection,
                 cells,
             } => match row.get(*from) {
                 GqlValue::Null => GqlValue::Null,
                 value => {
-                    let rows = prefetched.by_column(&ByColumn {
-                        entity: *target,
-                        column: *lookup,
-                        key: key_text(value),
-                        value: value.clone(),
-                        projection: projection.clone(),
-                    })?;
+                    let rows = with_key_text(value, |key| by_column.get(lookup)?.get(key))?;
                     match rows.first() {
-                        Some(row) => answer(prefetched, cells, row)?,
+                        Some(row) => answer(by_column, cells, row)?,
                         None => GqlValue::Null,
                     }
                 }

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_graphql::futures_util::future::try_join;
 use async_graphql::futures_util::{TryStreamExt, stream};
+use async_graphql::indexmap::IndexSet;
 use async_graphql::{Name, SelectionField, Value as GqlValue};
 
 use crate::engine::loader::{ByColumn, ChildCount, Children, RelationArgs};
@@ -27,21 +28,54 @@ use crate::engine::schema::{
     Limits, RequestContext, connection_node_fields, node_projection, spec_from_args,
 };
 use crate::engine::sql::{self, Page, Row};
-use crate::engine::value::key_text;
+use crate::engine::value::{key_text, with_key_text};
 use crate::engine::{Map, Set};
 use crate::error::ApiResult;
+
+/// Which rows a by-column lookup reads: those of `entity` by `column`,
+/// with `projection`'s columns.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Lookup {
+    pub entity: usize,
+    pub column: usize,
+    pub projection: Arc<Vec<usize>>,
+}
+
+impl ByColumn {
+    fn lookup(&self) -> Lookup {
+        Lookup {
+            entity: self.entity,
+            column: self.column,
+            projection: self.projection.clone(),
+        }
+    }
+}
+
+/// Prefetched rows of one [`Lookup`], by the key text of the looked-up
+/// value: a row of a page finds its related row without building a key.
+pub type ByValue = Map<String, Arc<Vec<Arc<Row>>>>;
 
 /// What a request has prefetched, by loader key.
 #[derive(Default)]
 pub struct Prefetched {
-    by_column: Mutex<Map<ByColumn, Arc<Vec<Arc<Row>>>>>,
+    by_column: Mutex<Map<Lookup, ByValue>>,
     children: Mutex<Map<Children, Arc<Page>>>,
     counts: Mutex<Map<ChildCount, u64>>,
 }
 
 impl Prefetched {
     pub fn by_column(&self, key: &ByColumn) -> Option<Arc<Vec<Arc<Row>>>> {
-        self.by_column.lock().ok()?.get(key).cloned()
+        self.by_column
+            .lock()
+            .ok()?
+            .get(&key.lookup())?
+            .get(&key.key)
+            .cloned()
+    }
+
+    /// Calls `f` with every prefetched by-column row, under one lock.
+    pub fn with_by_column<T>(&self, f: impl FnOnce(&Map<Lookup, ByValue>) -> T) -> Option<T> {
+        Some(f(&*self.by_column.lock().ok()?))
     }
 
     pub fn children(&self, key: &Children) -> Option<Arc<Page>> {
@@ -59,6 +93,21 @@ fn locked<T>(cache: &Mutex<T>) -> ApiResult<MutexGuard<'_, T>> {
 }
 
 type BoxFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>>;
+
+/// The key texts of `column`'s values in `rows`, once each, nulls left out.
+fn unique_keys(rows: &[Arc<Row>], column: usize) -> Vec<String> {
+    let mut keys: IndexSet<String, foldhash::fast::RandomState> = IndexSet::default();
+    for value in rows.iter().map(|r| r.get(column)) {
+        if !matches!(value, GqlValue::Null) {
+            with_key_text(value, |key| {
+                if !keys.contains(key) {
+                    keys.insert(key.to_owned());
+                }
+            });
+        }
+    }
+    keys.into_iter().collect()
+}
 
 fn unique_values(rows: &[Arc<Row>], column: usize) -> Vec<GqlValue> {
     let mut seen = Set::default();
@@ -159,21 +208,18 @@ impl<'a> Fold<'a> {
                 Some((_, source_rows, _)) => source_rows.as_slice(),
                 None => rows,
             };
+            let group = cache
+                .entry(Lookup {
+                    entity: join.target,
+                    column: join.key,
+                    projection: join.projection.clone(),
+                })
+                .or_default();
             let mut reached = Vec::new();
-            for value in unique_values(sources, join.column) {
-                let key = key_text(&value);
+            for key in unique_keys(sources, join.column) {
                 let row: Vec<Arc<Row>> = found.get(&key).cloned().into_iter().collect();
                 reached.extend(row.iter().cloned());
-                cache.insert(
-                    ByColumn {
-                        entity: join.target,
-                        column: join.key,
-                        value,
-                        key,
-                        projection: join.projection.clone(),
-                    },
-                    Arc::new(row),
-                );
+                group.insert(key, Arc::new(row));
             }
             below.push((join.target, reached, fields));
         }
@@ -289,20 +335,18 @@ fn prefetch_field<'a>(
                 let mut fetched = Vec::new();
                 {
                     let mut cache = locked(&ctx.prefetched.by_column)?;
-                    for value in values {
-                        let key = key_text(&value);
+                    let group = cache
+                        .entry(Lookup {
+                            entity: target,
+                            column: lookup,
+                            projection: projection.clone(),
+                        })
+                        .or_default();
+                    for value in &values {
+                        let key = key_text(value);
                         let found = grouped.get(&key).cloned().unwrap_or_default();
                         fetched.extend(found.iter().cloned());
-                        cache.insert(
-                            ByColumn {
-                                entity: target,
-                                column: lookup,
-                                value,
-                                key,
-                                projection: projection.clone(),
-                            },
-                            Arc::new(found),
-                        );
+                        group.insert(key, Arc::new(found));
                     }
                 }
                 let mut below = fold.cache(ctx, &fetched, joined_rows)?;

@@ -18,7 +18,7 @@ use crate::engine::loader::{
     ByColumn, ChildCount, Children, EngineLoader, RelationArgs, RequestLoaders,
 };
 use crate::engine::model::{Member, Model, RelKind, Scalar};
-use crate::engine::pagination::{PageLimits, Window, order_field_name, parse_order, parse_window};
+use crate::engine::pagination::{PageLimits, Window, parse_order, parse_window};
 use crate::engine::plain::{PlainNodes, PlainNodesExtension};
 use crate::engine::prefetch::{Prefetched, prefetch};
 use crate::engine::sql::{self, ListSpec, Page, Row};
@@ -614,7 +614,7 @@ pub fn build(
                 TypeRef::named(filter_type_name(&model, column.scalar)),
             ));
             if column.scalar.comparable() {
-                order_fields = order_fields.item(order_field_name(&column.name));
+                order_fields = order_fields.item(&column.order_name);
             }
         }
 

@@ -11,20 +11,22 @@
 //! the same, and PostgreSQL can then read it from a plain index instead of
 //! sorting every matching row.
 
+use std::fmt;
 use std::sync::Arc;
 
 use async_graphql::Value as GqlValue;
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, OrderedStatement,
-    OverStatement, Query, SelectStatement, WindowStatement,
+    OverStatement, PostgresQueryBuilder, Query, QueryBuilder, SelectStatement, SqlWriter,
+    SqlWriterValues, Value as SqlValue, WindowStatement,
 };
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 
 use crate::engine::Map;
 use crate::engine::filter::condition;
 use crate::engine::model::{Model, RelKind};
 use crate::engine::pagination::{OrderTerm, Window, keyset_condition, sql_terms};
-use crate::engine::value::{key_text, read, to_sql};
+use crate::engine::value::{key_text, read, to_sql, with_key_text};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::Access;
 
@@ -266,13 +268,64 @@ pub async fn fetch_page(
         &terms,
         &mut select,
     );
-    let rows = db.query_all(&select).await?;
+    let rows = db
+        .query_all_raw(page_statement(db.get_database_backend(), &select))
+        .await?;
     let slots = slots(model, entity, &spec.projection);
     let rows = rows
         .iter()
         .map(|r| read_row(model, entity, &spec.projection, &slots, r).map(Arc::new))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(into_page(rows, &spec.window))
+}
+
+/// A page's statement. On PostgreSQL its `LIMIT`s are literals, not
+/// parameters: PostgreSQL plans a prepared statement afresh on each run
+/// until a generic plan (one for any parameters) looks as cheap, and with
+/// `LIMIT $n` it never does (a generic plan reads a tenth of the table), so
+/// every page paid its planning again. With the limit in the text, the
+/// same page shape soon runs a kept plan (W2's child pages: ~1.2 → ~0.8 ms
+/// of PostgreSQL's time each).
+fn page_statement(backend: DbBackend, select: &SelectStatement) -> Statement {
+    if backend != DbBackend::Postgres {
+        return backend.build(select);
+    }
+    let mut writer = LiteralLimits(SqlWriterValues::new("$", true));
+    select.build_collect_into(PostgresQueryBuilder, &mut writer);
+    let (sql, values) = writer.0.into_parts();
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Writes unsigned integers inline: the engine binds them only as row
+/// limits (`Window::limit`, from validated page sizes); every other value
+/// stays a parameter.
+struct LiteralLimits(SqlWriterValues);
+
+impl fmt::Write for LiteralLimits {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write_str(s)
+    }
+}
+
+impl fmt::Display for LiteralLimits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl SqlWriter for LiteralLimits {
+    fn push_param<T: QueryBuilder>(&mut self, value: SqlValue, query_builder: &T) {
+        match value {
+            SqlValue::BigUnsigned(Some(n)) => {
+                let _ = fmt::Write::write_str(&mut self.0, itoa::Buffer::new().format(n));
+            }
+            value => self.0.push_param(value, query_builder),
+        }
+    }
+
+    fn as_writer(&mut self) -> &mut dyn fmt::Write {
+        self
+    }
 }
 
 /// The rows matching a filter, without paging.
@@ -447,9 +500,8 @@ fn read_joins(
             these.push(None);
             continue;
         }
-        let key = key_text(foreign);
-        if let Some(known) = found.get(&key) {
-            these.push(Some(known.clone()));
+        if let Some(known) = with_key_text(foreign, |key| found.get(key).cloned()) {
+            these.push(Some(known));
             continue;
         }
         let target = &model.entities[join.target];
@@ -471,7 +523,7 @@ fn read_joins(
             values,
             slots: read_back.slots.clone(),
         });
-        found.insert(key, joined_row.clone());
+        found.insert(key_text(foreign), joined_row.clone());
         these.push(Some(joined_row));
     }
     Ok(())
@@ -723,11 +775,21 @@ pub async fn fetch_children(
     let mut grouped: Map<String, Vec<Arc<Row>>> = Map::default();
     let mut joined_rows: Vec<JoinedRows> = vec![Map::default(); joined.len()];
     let slots = slots(model, target, &spec.projection);
-    for r in db.query_all(&outer).await? {
-        let key = key_text(&read(&r, PARENT, &owner_info.columns[owner_pk], model)?);
+    // The parent's key comes right after the projection.
+    let parent_at = spec.projection.len();
+    for r in db
+        .query_all_raw(page_statement(db.get_database_backend(), &outer))
+        .await?
+    {
+        let parent = read(&r, parent_at, &owner_info.columns[owner_pk], model)?;
         let row = read_row(model, target, &spec.projection, &slots, &r)?;
         read_joins(model, joined, &reads, &row, &r, &mut joined_rows)?;
-        grouped.entry(key).or_default().push(Arc::new(row));
+        if !with_key_text(&parent, |key| grouped.contains_key(key)) {
+            grouped.insert(key_text(&parent), Vec::new());
+        }
+        if let Some(rows) = with_key_text(&parent, |key| grouped.get_mut(key)) {
+            rows.push(Arc::new(row));
+        }
     }
     let pages = grouped
         .into_iter()
@@ -795,5 +857,37 @@ mod tests {
         assert_eq!(row.get(0), &GqlValue::Null);
         assert_eq!(row.get(5), &GqlValue::Null);
         assert_eq!(row.get(99), &GqlValue::Null);
+    }
+
+    #[test]
+    fn a_page_limit_is_a_literal_on_postgres_and_values_stay_parameters() {
+        let mut inner = Query::select();
+        inner
+            .column(Alias::new("id"))
+            .from(Alias::new("instance"))
+            .and_where(Expr::col(Alias::new("period")).eq("2026Q1"))
+            .limit(11);
+        let mut outer = Query::select();
+        outer
+            .column(Asterisk)
+            .from_subquery(inner, Alias::new("ranked"))
+            .and_where(Expr::col(Alias::new("id")).gt(5_i32))
+            .limit(51);
+
+        let statement = page_statement(DbBackend::Postgres, &outer);
+        assert_eq!(
+            statement.sql,
+            r#"SELECT * FROM (SELECT "id" FROM "instance" WHERE "period" = $1 LIMIT 11) AS "ranked" WHERE "id" > $2 LIMIT 51"#
+        );
+        let values = statement.values.map(|v| v.0).unwrap_or_default();
+        assert_eq!(
+            values,
+            vec![SqlValue::from("2026Q1"), SqlValue::from(5_i32)]
+        );
+
+        // Elsewhere, the statement sea-query builds.
+        let statement = page_statement(DbBackend::Sqlite, &outer);
+        assert!(statement.sql.ends_with("LIMIT ?"), "{}", statement.sql);
+        assert_eq!(statement.values.map(|v| v.0.len()), Some(4));
     }
 }

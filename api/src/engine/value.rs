@@ -164,9 +164,19 @@ pub fn to_sql(
 
 /// A stable text for a key value, for grouping rows by parent.
 pub fn key_text(value: &GqlValue) -> String {
+    with_key_text(value, str::to_owned)
+}
+
+/// Calls `f` with [`key_text`] of `value`, without allocating for a text
+/// or an integer (most keys: looked up once per row of a page).
+pub fn with_key_text<T>(value: &GqlValue, f: impl FnOnce(&str) -> T) -> T {
     match value {
-        GqlValue::String(s) => s.clone(),
-        other => other.to_string(),
+        GqlValue::String(s) => f(s),
+        GqlValue::Number(n) => match n.as_i64() {
+            Some(i) => f(itoa::Buffer::new().format(i)),
+            None => f(&n.to_string()),
+        },
+        other => f(&other.to_string()),
     }
 }
 
