@@ -7,6 +7,7 @@
 
 use gateway_tests::fixtures::iaso_tree;
 use gateway_tests::{Backend, TestApp, count, on_both_backends, rows};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 fn error(body: &Value) -> &Value {
@@ -814,9 +815,154 @@ async fn concurrent_writes_all_land(backend: Backend) {
     assert_eq!(count(&app, "iaso", "org_unit").await, before + 24);
 }
 
+/// Iaso's planning rules: a planning's team and root type are its
+/// project's, publishing needs both dates; an assignment has one assignee,
+/// inside the planning's area, once per org unit. Each refusal writes
+/// nothing.
+async fn planning_rules_hold(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso"]).await else {
+        return;
+    };
+    let db = app.db("iaso");
+    let tree = iaso_tree(db, 2, 1, 0).await;
+    let other = iaso_tree(db, 1, 0, 0).await;
+    // The regions' type is the project's; the country's is not.
+    db.execute_unprepared(&format!(
+        "INSERT INTO org_unit_type_projects (org_unit_type_id, project_id) VALUES ({}, {})",
+        tree.region_type, tree.project
+    ))
+    .await
+    .unwrap();
+    let team = "mutation($p: Int!) { createTeam(input: { name: \"field\", projectId: $p, type: TEAM_OF_USERS }) { id } }";
+    let ours =
+        app.data("iaso", team, json!({ "p": tree.project })).await["createTeam"]["id"].clone();
+    let theirs =
+        app.data("iaso", team, json!({ "p": other.project })).await["createTeam"]["id"].clone();
+
+    let create = "mutation($in: CreatePlanningInput!) { createPlanning(input: $in) { id } }";
+    let planning = |team: &Value, root: i32, extra: Value| {
+        let mut input = json!({ "name": "Vaccination", "projectId": tree.project, "teamId": team, "orgUnitId": root });
+        for (k, v) in extra.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        json!({ "in": input })
+    };
+    let id = app
+        .data("iaso", create, planning(&ours, tree.regions[0], json!({})))
+        .await["createPlanning"]["id"]
+        .clone();
+    let plannings = count(&app, "iaso", "planning").await;
+    for (variables, field) in [
+        (planning(&theirs, tree.regions[0], json!({})), "teamId"),
+        (planning(&ours, tree.country, json!({})), "orgUnitId"),
+        (
+            planning(
+                &ours,
+                tree.regions[0],
+                json!({ "publishedAt": "2026-11-22T08:00:00Z", "startedAt": "2026-12-01" }),
+            ),
+            "publishedAt",
+        ),
+        (
+            planning(
+                &ours,
+                tree.regions[0],
+                json!({ "startedAt": "2026-12-31", "endedAt": "2026-12-01" }),
+            ),
+            "endedAt",
+        ),
+    ] {
+        let body = app.graphql("iaso", create, variables).await;
+        assert_error(&body, "BAD_USER_INPUT", Some(field));
+    }
+    assert_eq!(count(&app, "iaso", "planning").await, plannings);
+    // Publishing an undated planning is refused and leaves it unpublished;
+    // with both dates it is published.
+    let publish = "mutation($id: Int!, $in: UpdatePlanningInput!) { updatePlanning(id: $id, input: $in) { publishedAt } }";
+    let body = app
+        .graphql(
+            "iaso",
+            publish,
+            json!({ "id": id, "in": { "publishedAt": "2026-11-22T08:00:00Z" } }),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("publishedAt"));
+    let published = app
+        .data(
+            "iaso",
+            publish,
+            json!({ "id": id, "in": { "publishedAt": "2026-11-22T08:00:00Z", "startedAt": "2026-12-01", "endedAt": "2026-12-31" } }),
+        )
+        .await;
+    assert!(
+        published["updatePlanning"]["publishedAt"].is_string(),
+        "{published}"
+    );
+
+    // Assignments: one assignee, inside the root's subtree, once per unit.
+    let assign = "mutation($in: CreateAssignmentInput!) { createAssignment(input: $in) { id } }";
+    let inside = tree.districts[0][0];
+    let first = app
+        .data(
+            "iaso",
+            assign,
+            json!({ "in": { "planningId": id, "orgUnitId": inside, "teamId": ours } }),
+        )
+        .await["createAssignment"]["id"]
+        .clone();
+    let assignments = count(&app, "iaso", "assignment").await;
+    for (input, code, field) in [
+        (
+            json!({ "planningId": id, "orgUnitId": tree.regions[0] }),
+            "BAD_USER_INPUT",
+            Some("userId"),
+        ),
+        (
+            json!({ "planningId": id, "orgUnitId": tree.districts[1][0], "teamId": ours }),
+            "BAD_USER_INPUT",
+            Some("orgUnitId"),
+        ),
+        (
+            json!({ "planningId": id, "orgUnitId": tree.country, "teamId": ours }),
+            "BAD_USER_INPUT",
+            Some("orgUnitId"),
+        ),
+        (
+            json!({ "planningId": id, "orgUnitId": inside, "teamId": ours }),
+            "CONFLICT",
+            None,
+        ),
+    ] {
+        let body = app.graphql("iaso", assign, json!({ "in": input })).await;
+        assert_error(&body, code, field);
+    }
+    assert_eq!(count(&app, "iaso", "assignment").await, assignments);
+    // The root itself is in its subtree; a deleted assignment frees its unit.
+    app.data(
+        "iaso",
+        assign,
+        json!({ "in": { "planningId": id, "orgUnitId": tree.regions[0], "teamId": ours } }),
+    )
+    .await;
+    app.data(
+        "iaso",
+        "mutation($id: Int!) { deleteAssignment(id: $id) { id } }",
+        json!({ "id": first }),
+    )
+    .await;
+    app.data(
+        "iaso",
+        assign,
+        json!({ "in": { "planningId": id, "orgUnitId": inside, "teamId": ours } }),
+    )
+    .await;
+    assert_eq!(count(&app, "iaso", "assignment").await, assignments + 2);
+}
+
 on_both_backends!(
     concurrent_writes_all_land,
     team_paths_follow_their_parents,
+    planning_rules_hold,
     audit_columns_and_lengths,
     iaso_crud,
     soft_delete_and_restore,

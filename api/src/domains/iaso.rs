@@ -23,5 +23,19 @@ pub fn hooks(model: &Model) -> Hooks {
     }
     // Teams keep to their kind and their parent's project.
     super::add(&mut hooks, model, "Team", Arc::new(super::teams::TeamRules));
+    // Plannings keep to their project; assignments to one assignee inside
+    // the planning's area.
+    super::add(
+        &mut hooks,
+        model,
+        "Planning",
+        Arc::new(super::plannings::PlanningRules),
+    );
+    super::add(
+        &mut hooks,
+        model,
+        "Assignment",
+        Arc::new(super::plannings::AssignmentRules),
+    );
     hooks
 }

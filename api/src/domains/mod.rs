@@ -3,6 +3,7 @@
 //! carries with it.
 
 pub mod iaso;
+pub mod plannings;
 pub mod teams;
 pub mod tree;
 

@@ -8,6 +8,7 @@ mod m20261122_000001_iaso_user_roles;
 mod m20261123_000001_iaso_path_byte_order;
 mod m20261123_000002_iaso_instance_org_unit_form_period;
 mod m20261124_000001_iaso_org_unit_version_path;
+mod m20261125_000001_iaso_assignment_unique;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_iaso_path_byte_order::Migration),
             Box::new(m20261123_000002_iaso_instance_org_unit_form_period::Migration),
             Box::new(m20261124_000001_iaso_org_unit_version_path::Migration),
+            Box::new(m20261125_000001_iaso_assignment_unique::Migration),
         ]
     }
 }
