@@ -18,6 +18,7 @@ use crate::engine::schema::{Limits, Node, args_map, node_projection, request, sc
 use crate::engine::sql;
 use crate::engine::write::{self, Item, Op, Writable, WriteContext};
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Policy;
 
 /// The unique keys an upsert can match on: the primary key when the client
 /// chooses it, then each unique index.
@@ -54,7 +55,9 @@ fn input_type(model: &Model, entity: &EntityInfo, column: usize, required: bool)
 }
 
 /// `CreateXInput`, `UpdateXInput` and `UpdateXItem`.
-pub fn input_types(model: &Model, entity: &EntityInfo) -> Vec<InputObject> {
+/// The input types of `entity`'s mutations: creates only for an
+/// append-only entity.
+pub fn input_types(model: &Model, entity: &EntityInfo, append_only: bool) -> Vec<InputObject> {
     let name = &entity.name;
     let mut create = create_input(model, entity, format!("Create{name}Input"), None);
     let mut nested = Vec::new();
@@ -77,6 +80,10 @@ pub fn input_types(model: &Model, entity: &EntityInfo) -> Vec<InputObject> {
                 target.name
             )),
         );
+    }
+    if append_only {
+        nested.insert(0, create);
+        return nested;
     }
     let mut update = InputObject::new(format!("Update{name}Input"))
         .description("Only the fields given are set; an explicit null clears a nullable field.");
@@ -265,17 +272,21 @@ pub fn register(
     domain: &erd::Domain,
     hooks: &Arc<write::Hooks>,
     limits: Limits,
-    max_batch: usize,
+    policy: &Policy,
     mut mutation: Object,
     mut builder: async_graphql::dynamic::SchemaBuilder,
 ) -> (Object, async_graphql::dynamic::SchemaBuilder) {
+    let max_batch = limits.max_batch;
     for (index, entity) in model.entities.iter().enumerate().filter(|(_, e)| e.exposed) {
         let Some(erd_entity) = domain.entity(&entity.name) else {
             continue;
         };
         let name = entity.name.clone();
         let plural = entity.list_field.to_upper_camel_case();
-        for input in input_types(model, entity) {
+        // Rows only ever created: the schema offers no other write (the
+        // policy refuses them too, whatever reaches it).
+        let append_only = policy.entity(index).is_some_and(|p| p.append_only);
+        for input in input_types(model, entity, append_only) {
             builder = builder.register(input);
         }
 
@@ -288,7 +299,7 @@ pub fn register(
         }
 
         // update / updateMany
-        {
+        if !append_only {
             let (m, h) = (model.clone(), hooks.clone());
             let mut one = Field::new(
                 format!("update{name}"),
@@ -388,7 +399,9 @@ pub fn register(
         }
 
         // delete and restore
-        let ops: Vec<(String, Op)> = if entity.soft_delete.is_some() {
+        let ops: Vec<(String, Op)> = if append_only {
+            Vec::new()
+        } else if entity.soft_delete.is_some() {
             vec![
                 (format!("delete{name}"), Op::Delete),
                 (format!("restore{name}"), Op::Restore),
@@ -446,7 +459,7 @@ pub fn register(
 
         // upsert / upsertMany
         let keys = conflict_keys(entity, erd_entity);
-        if !keys.is_empty() {
+        if !keys.is_empty() && !append_only {
             let enum_name = format!("{name}ConflictKey");
             let mut conflict_enum = Enum::new(&enum_name)
                 .description(format!("The unique key a {name} upsert matches on."));

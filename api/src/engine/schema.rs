@@ -779,7 +779,7 @@ pub fn build(
         domain,
         &hooks,
         limits,
-        limits.max_batch,
+        policy,
         Object::new("Mutation"),
         builder,
     );

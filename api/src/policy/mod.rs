@@ -28,7 +28,8 @@
 //!   a boolean column that, when true, refuses writes), `level` (a column
 //!   compared with the caller's level), `columns` (columns that need a
 //!   permission of their own to be written), and `append_only` (rows are
-//!   only created: no role may update, upsert or delete them);
+//!   only created: no role may update, upsert or delete them, and the
+//!   schema offers only their create mutations);
 //! - `[login]`: the table, columns and role flags of local accounts, for the
 //!   `login` mutation ([`login`]).
 //!
