@@ -824,7 +824,7 @@ async fn planning_rules_hold(backend: Backend) {
         return;
     };
     let db = app.db("iaso");
-    let tree = iaso_tree(db, 2, 1, 0).await;
+    let tree = iaso_tree(db, 2, 7, 0).await;
     let other = iaso_tree(db, 1, 0, 0).await;
     // The regions' type is the project's; the country's is not.
     db.execute_unprepared(&format!(
@@ -957,6 +957,34 @@ async fn planning_rules_hold(backend: Backend) {
     )
     .await;
     assert_eq!(count(&app, "iaso", "assignment").await, assignments + 2);
+
+    // A batch is written together and checked in one statement: two and
+    // three assignments cost the same statements; a unit outside the area
+    // is named by its item, and nothing of its batch is kept.
+    let batch =
+        "mutation($in: [CreateAssignmentInput!]!) { createAssignments(inputs: $in) { id } }";
+    let items = |units: &[i32]| json!({ "in": units.iter().map(|u| json!({ "planningId": id, "orgUnitId": u, "teamId": ours })).collect::<Vec<_>>() });
+    let mut costs = Vec::new();
+    for units in [&tree.districts[0][1..3], &tree.districts[0][3..6]] {
+        let before = app.statements("iaso");
+        let made = app.data("iaso", batch, items(units)).await;
+        costs.push(app.statements("iaso") - before);
+        assert_eq!(
+            made["createAssignments"].as_array().unwrap().len(),
+            units.len()
+        );
+    }
+    assert_eq!(costs[0], costs[1], "statements for 2 and 3 assignments");
+    let assignments = count(&app, "iaso", "assignment").await;
+    let body = app
+        .graphql(
+            "iaso",
+            batch,
+            items(&[tree.districts[0][6], tree.districts[1][1]]),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("inputs[1].orgUnitId"));
+    assert_eq!(count(&app, "iaso", "assignment").await, assignments);
 }
 
 on_both_backends!(

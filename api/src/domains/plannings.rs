@@ -5,16 +5,14 @@
 //! many-to-many link the API does not write; `(planning, org_unit)` is kept
 //! unique among live assignments by a partial unique index.)
 
-use std::future::Future;
-use std::pin::Pin;
-
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, Value as GqlValue};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, Statement};
 
 use crate::domains::tree::{integer_key, placeholder};
+use crate::engine::Map;
 use crate::engine::Model;
-use crate::engine::write::{Hook, Op};
+use crate::engine::write::{Hook, HookFuture, Op, Written};
 use crate::error::{ApiError, ApiResult};
 
 pub struct PlanningRules;
@@ -82,7 +80,7 @@ impl Hook for PlanningRules {
         op: Op,
         key: &'a GqlValue,
         input: &'a IndexMap<Name, GqlValue>,
-    ) -> Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>> {
+    ) -> HookFuture<'a> {
         Box::pin(async move {
             let fields = [
                 "teamId",
@@ -127,12 +125,63 @@ impl Hook for PlanningRules {
 
 /// The unit is the root or below it: its path is the root's, or starts with
 /// the root's and a dot (paths are ids from the top, joined by dots).
-const ASSIGNMENT: &str = "SELECT \
+const ASSIGNMENTS: &str = "SELECT CAST(a.id AS BIGINT) AS id, \
      ((a.user_id IS NULL) <> (a.team_id IS NULL)) AS one_assignee, \
      (o.path = r.path OR substr(o.path, 1, length(r.path) + 1) = r.path || '.') AS in_subtree \
      FROM assignment a JOIN planning p ON p.id = a.planning_id \
      JOIN org_unit r ON r.id = p.org_unit_id JOIN org_unit o ON o.id = a.org_unit_id \
-     WHERE a.id = {key}";
+     WHERE a.id IN ({keys})";
+
+/// Checks written assignments in one statement; the first that breaks a
+/// rule is refused, its field named under its item's path.
+async fn check_assignments(tx: &DatabaseTransaction, written: &[Written<'_>]) -> ApiResult<()> {
+    let written: Vec<(i64, &Written<'_>)> = written
+        .iter()
+        .map(|w| integer_key(w.key, "an assignment").map(|id| (id, w)))
+        .collect::<ApiResult<_>>()?;
+    if written.is_empty() {
+        return Ok(());
+    }
+    let backend = tx.get_database_backend();
+    let keys: Vec<String> = (1..=written.len())
+        .map(|n| placeholder(backend, n))
+        .collect();
+    let rows = tx
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            ASSIGNMENTS.replace("{keys}", &keys.join(", ")),
+            written.iter().map(|(id, _)| (*id).into()),
+        ))
+        .await?;
+    let mut found: Map<i64, (bool, bool)> = Map::default();
+    for row in &rows {
+        let id: i64 = row.try_get("", "id").map_err(ApiError::internal)?;
+        found.insert(id, (flag(row, "one_assignee")?, flag(row, "in_subtree")?));
+    }
+    for (id, w) in written {
+        let field = |names: &[&'static str]| match w.path {
+            "" => named(w.input, names).to_owned(),
+            path => format!("{path}.{}", named(w.input, names)),
+        };
+        let (one_assignee, in_subtree) = found
+            .get(&id)
+            .copied()
+            .ok_or_else(|| ApiError::internal("a written assignment is gone"))?;
+        if !one_assignee {
+            return Err(ApiError::bad_field(
+                field(&["userId", "teamId"]),
+                "an assignment goes to exactly one of `userId` or `teamId`",
+            ));
+        }
+        if !in_subtree {
+            return Err(ApiError::bad_field(
+                field(&["orgUnitId", "planningId"]),
+                "an assignment's org unit is inside its planning's root subtree",
+            ));
+        }
+    }
+    Ok(())
+}
 
 impl Hook for AssignmentRules {
     fn after_write<'a>(
@@ -143,26 +192,42 @@ impl Hook for AssignmentRules {
         op: Op,
         key: &'a GqlValue,
         input: &'a IndexMap<Name, GqlValue>,
-    ) -> Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>> {
+    ) -> HookFuture<'a> {
         Box::pin(async move {
-            let fields = ["userId", "teamId", "planningId", "orgUnitId"];
-            if !touches(op, input, &fields) {
+            if !touches(op, input, &["userId", "teamId", "planningId", "orgUnitId"]) {
                 return Ok(());
             }
-            let row = facts(tx, ASSIGNMENT, integer_key(key, "an assignment")?).await?;
-            if !flag(&row, "one_assignee")? {
-                return Err(ApiError::bad_field(
-                    named(input, &["userId", "teamId"]),
-                    "an assignment goes to exactly one of `userId` or `teamId`",
-                ));
+            check_assignments(
+                tx,
+                &[Written {
+                    key,
+                    path: "",
+                    input,
+                }],
+            )
+            .await
+        })
+    }
+
+    /// An assignment's rules read only its own row, its planning and two
+    /// units: a batch is written together and checked in one statement.
+    fn batched(&self) -> bool {
+        true
+    }
+
+    fn after_batch<'a>(
+        &'a self,
+        tx: &'a DatabaseTransaction,
+        _model: &'a Model,
+        _entity: usize,
+        op: Op,
+        written: &'a [Written<'a>],
+    ) -> HookFuture<'a> {
+        Box::pin(async move {
+            match op {
+                Op::Create | Op::Upsert => check_assignments(tx, written).await,
+                Op::Update | Op::Delete | Op::Restore => Ok(()),
             }
-            if !flag(&row, "in_subtree")? {
-                return Err(ApiError::bad_field(
-                    named(input, &["orgUnitId", "planningId"]),
-                    "an assignment's org unit is inside its planning's root subtree",
-                ));
-            }
-            Ok(())
         })
     }
 }

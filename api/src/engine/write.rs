@@ -97,11 +97,14 @@ pub enum Op {
     Restore,
 }
 
+/// What a hook returns.
+pub type HookFuture<'a> = std::pin::Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>>;
+
 /// Per-entity behaviour no engine can derive, run inside the write's
 /// transaction after each row is written.
 pub trait Hook: Send + Sync {
-    /// `key` is the primary key of the written row; `parent_changed` says
-    /// whether the write set the hook's parent column.
+    /// `key` is the primary key of the written row; `input` what its item
+    /// set.
     fn after_write<'a>(
         &'a self,
         tx: &'a DatabaseTransaction,
@@ -110,7 +113,44 @@ pub trait Hook: Send + Sync {
         op: Op,
         key: &'a GqlValue,
         input: &'a IndexMap<Name, GqlValue>,
-    ) -> std::pin::Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>>;
+    ) -> HookFuture<'a>;
+
+    /// Whether the hook can check a whole batch at once, after the batch's
+    /// multi-row `INSERT` ([`Hook::after_batch`]): true for a hook that
+    /// reads nothing another row of the same batch writes. A batch with a
+    /// hook that cannot (a child's path needs its parent's, written just
+    /// before) is written row by row, the hook after each row.
+    fn batched(&self) -> bool {
+        false
+    }
+
+    /// After a batch written together, for a [`batched`](Hook::batched)
+    /// hook: `written` holds each row's key, its item's path (`inputs[2]`)
+    /// and input, in the batch's order. By default, [`Hook::after_write`]
+    /// row after row.
+    fn after_batch<'a>(
+        &'a self,
+        tx: &'a DatabaseTransaction,
+        model: &'a Model,
+        entity: usize,
+        op: Op,
+        written: &'a [Written<'a>],
+    ) -> HookFuture<'a> {
+        Box::pin(async move {
+            for row in written {
+                self.after_write(tx, model, entity, op, row.key, row.input)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A row of a batch, as [`Hook::after_batch`] sees it.
+pub struct Written<'a> {
+    pub key: &'a GqlValue,
+    pub path: &'a str,
+    pub input: &'a IndexMap<Name, GqlValue>,
 }
 
 /// The hooks of one domain, by entity index.
@@ -933,7 +973,7 @@ impl Batch<'_> {
             .ctx
             .hooks
             .get(&self.entity)
-            .is_some_and(|h| !h.is_empty());
+            .is_some_and(|h| h.iter().any(|h| !h.batched()));
         let same_shape = self.rows.iter().all(|r| {
             r.updates == first.updates
                 && r.values.len() == first.values.len()
@@ -1044,9 +1084,41 @@ impl Batch<'_> {
         together: bool,
     ) -> ApiResult<Option<Vec<Vec<GqlValue>>>> {
         match self.matching().filter(|_| together) {
-            Some(matching) => self.insert_together(tx, &matching).await,
+            Some(matching) => {
+                let keys = self.insert_together(tx, &matching).await?;
+                if let Some(keys) = &keys {
+                    self.after_batch(tx, keys).await?;
+                }
+                Ok(keys)
+            }
             None => self.insert_one_by_one(tx).await.map(Some),
         }
+    }
+
+    /// Runs the entity's (batched) hooks over rows written together.
+    async fn after_batch(&self, tx: &DatabaseTransaction, keys: &[Vec<GqlValue>]) -> ApiResult<()> {
+        let Some(hooks) = self.ctx.hooks.get(&self.entity) else {
+            return Ok(());
+        };
+        let written: Vec<Written<'_>> = self
+            .rows
+            .iter()
+            .zip(self.items)
+            .zip(keys)
+            .filter_map(|((row, item), key)| match key.as_slice() {
+                [key] => Some(Written {
+                    key,
+                    path: &row.path,
+                    input: &item.input,
+                }),
+                _ => None,
+            })
+            .collect();
+        for hook in hooks {
+            hook.after_batch(tx, self.ctx.model, self.entity, self.op, &written)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The `INSERT` of some rows (all of the same shape), returning their
