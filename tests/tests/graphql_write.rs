@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::BTreeSet;
+
 use gateway_tests::fixtures::iaso_tree;
 use gateway_tests::{Backend, TestApp, count, on_both_backends, rows};
 use sea_orm::ConnectionTrait;
@@ -987,10 +989,72 @@ async fn planning_rules_hold(backend: Backend) {
     assert_eq!(count(&app, "iaso", "assignment").await, assignments);
 }
 
+/// `assignOrgUnits` assigns every unit of a type below a parent that the
+/// planning does not assign yet, in one batch, under the same rules.
+async fn org_units_are_assigned_in_bulk(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &["iaso"]).await else {
+        return;
+    };
+    let db = app.db("iaso");
+    let tree = iaso_tree(db, 2, 4, 0).await;
+    db.execute_unprepared(&format!(
+        "INSERT INTO org_unit_type_projects (org_unit_type_id, project_id) VALUES ({}, {})",
+        tree.region_type, tree.project
+    ))
+    .await
+    .unwrap();
+    let team = app
+        .data(
+            "iaso",
+            "mutation($p: Int!) { createTeam(input: { name: \"field\", projectId: $p, type: TEAM_OF_USERS }) { id } }",
+            json!({ "p": tree.project }),
+        )
+        .await["createTeam"]["id"]
+        .clone();
+    let planning = app
+        .data(
+            "iaso",
+            "mutation($p: Int!, $t: Int!, $root: Int!) { createPlanning(input: { name: \"Bednets\", projectId: $p, teamId: $t, orgUnitId: $root }) { id } }",
+            json!({ "p": tree.project, "t": team, "root": tree.regions[0] }),
+        )
+        .await["createPlanning"]["id"]
+        .clone();
+    app.data(
+        "iaso",
+        "mutation($in: CreateAssignmentInput!) { createAssignment(input: $in) { id } }",
+        json!({ "in": { "planningId": planning, "orgUnitId": tree.districts[0][0], "teamId": team } }),
+    )
+    .await;
+    let bulk = "mutation($p: Int!, $parent: Int!, $type: Int, $t: Int) { assignOrgUnits(planningId: $p, parentId: $parent, orgUnitTypeId: $type, teamId: $t) { orgUnitId teamId } }";
+    let args = |parent: i32| json!({ "p": planning, "parent": parent, "type": tree.district_type, "t": team });
+    let made = app.data("iaso", bulk, args(tree.regions[0])).await;
+    let units: BTreeSet<i64> = made["assignOrgUnits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["orgUnitId"].as_i64().unwrap())
+        .collect();
+    let expected: BTreeSet<i64> = tree.districts[0][1..]
+        .iter()
+        .map(|&d| i64::from(d))
+        .collect();
+    assert_eq!(units, expected, "the three districts not yet assigned");
+    let assignments = count(&app, "iaso", "assignment").await;
+    // Again: nothing left to assign.
+    let again = app.data("iaso", bulk, args(tree.regions[0])).await;
+    assert_eq!(again["assignOrgUnits"], json!([]));
+    // Outside the planning's area: refused, naming the first unit, and
+    // nothing of the batch is kept.
+    let body = app.graphql("iaso", bulk, args(tree.regions[1])).await;
+    assert_error(&body, "BAD_USER_INPUT", Some("units[0].orgUnitId"));
+    assert_eq!(count(&app, "iaso", "assignment").await, assignments);
+}
+
 on_both_backends!(
     concurrent_writes_all_land,
     team_paths_follow_their_parents,
     planning_rules_hold,
+    org_units_are_assigned_in_bulk,
     audit_columns_and_lengths,
     iaso_crud,
     soft_delete_and_restore,

@@ -9,8 +9,11 @@ pub mod tree;
 
 use std::sync::Arc;
 
+use async_graphql::dynamic::Field;
+
 use crate::engine::Model;
 use crate::engine::model::RelKind;
+use crate::engine::schema::Limits;
 use crate::engine::write::Hooks;
 
 /// The write hooks of a domain, by entity index.
@@ -18,6 +21,22 @@ pub fn hooks(domain: &str, model: &Model) -> Hooks {
     match domain {
         "iaso" => iaso::hooks(model),
         _ => Hooks::new(),
+    }
+}
+
+/// A domain's mutations beyond the generated ones.
+pub fn mutation_fields(
+    domain: &str,
+    model: &Arc<Model>,
+    hooks: &Arc<Hooks>,
+    limits: Limits,
+) -> Vec<Field> {
+    match domain {
+        // Iaso's bulk assignment of a planning's area.
+        "iaso" => plannings::assign_field(model, hooks, limits)
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

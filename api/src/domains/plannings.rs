@@ -5,14 +5,21 @@
 //! many-to-many link the API does not write; `(planning, org_unit)` is kept
 //! unique among live assignments by a partial unique index.)
 
+use std::sync::Arc;
+
+use async_graphql::dynamic::{Field, FieldFuture, InputValue, TypeRef};
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, Value as GqlValue};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, Statement};
 
 use crate::domains::tree::{integer_key, placeholder};
-use crate::engine::Map;
-use crate::engine::Model;
-use crate::engine::write::{Hook, HookFuture, Op, Written};
+use crate::engine::mutation::{arg, db_and_writer, nodes, written};
+use crate::engine::pagination::{Window, parse_order};
+use crate::engine::schema::{Limits, request};
+use crate::engine::sql::{self, ListSpec};
+use crate::engine::value::key_text;
+use crate::engine::write::{self, Hook, HookFuture, Hooks, Item, Op, WriteContext, Written};
+use crate::engine::{Map, Model};
 use crate::error::{ApiError, ApiResult};
 
 pub struct PlanningRules;
@@ -230,4 +237,151 @@ impl Hook for AssignmentRules {
             }
         })
     }
+}
+
+/// `assignOrgUnits`: Iaso's bulk assignment. Every org unit below
+/// `parentId` (of `orgUnitTypeId`, when given) that the planning does not
+/// assign yet gets an assignment to the team or user, in one batch: the
+/// caller's read scope chooses the units, and the batch is written as
+/// `createAssignments` writes one (permissions, references, the rules
+/// above, at most the batch limit of units, all or nothing).
+pub fn assign_field(model: &Arc<Model>, hooks: &Arc<Hooks>, limits: Limits) -> Option<Field> {
+    let assignment = model.entity_index("Assignment")?;
+    let unit = model.entity_index("OrgUnit")?;
+    let (m, h) = (model.clone(), hooks.clone());
+    let field = Field::new(
+        "assignOrgUnits",
+        TypeRef::named_nn_list_nn("Assignment"),
+        move |ctx| {
+            let (m, h) = (m.clone(), h.clone());
+            FieldFuture::new(async move {
+                let (db, writer, access) = db_and_writer(&ctx, &m, assignment)?;
+                let get = |name: &str| arg(&ctx, name).filter(|v| !matches!(v, GqlValue::Null));
+                let (planning, parent) = (get("planningId"), get("parentId"));
+                let reader = &request(&ctx)?.reader;
+                let info = &m.entities[unit];
+                let column = |name: &str| {
+                    info.column_index(name)
+                        .ok_or_else(|| ApiError::internal(format!("OrgUnit has no {name}")))
+                };
+                let (id, path) = (column("id")?, column("path")?);
+                let read = |filter: GqlValue, entity: usize, columns: Vec<usize>| {
+                    let info = &m.entities[entity];
+                    Ok::<_, ApiError>(ListSpec {
+                        filter: Some(filter),
+                        include_deleted: false,
+                        terms: parse_order(info, None)?,
+                        window: Window {
+                            backward: false,
+                            limit: u64::try_from(limits.max_batch).unwrap_or(u64::MAX),
+                            after: None,
+                            before: None,
+                        },
+                        projection: Arc::new(columns),
+                    })
+                };
+                // The parent, as the caller may read it.
+                let parents = sql::fetch_page(
+                    reader,
+                    &m,
+                    unit,
+                    &read(json_value(serde_json::json!({ "id": { "eq": parent } }))?, unit, vec![id, path])?,
+                )
+                .await?;
+                let Some(root) = parents.rows.first() else {
+                    return Err(ApiError::bad_field("parentId", "no such org unit").into());
+                };
+                let GqlValue::String(root_path) = root.get(path) else {
+                    return Err(ApiError::bad_field("parentId", "this org unit has no path").into());
+                };
+                let mut filter = serde_json::json!({ "path": { "startsWith": format!("{root_path}.") } });
+                if let Some(kind) = get("orgUnitTypeId") {
+                    filter["orgUnitTypeId"] = serde_json::json!({ "eq": kind.into_json().unwrap_or_default() });
+                }
+                let mut spec = read(json_value(filter)?, unit, vec![id])?;
+                spec.window.limit = spec.window.limit.saturating_add(1);
+                let units = sql::fetch_page(reader, &m, unit, &spec).await?;
+                if units.has_next {
+                    return Err(ApiError::bad_field(
+                        "parentId",
+                        format!("more than {} org units: assign a smaller area", limits.max_batch),
+                    )
+                    .into());
+                }
+                let ids: Vec<GqlValue> = units.rows.iter().map(|r| r.get(id).clone()).collect();
+                // Units the planning already assigns are left as they are.
+                let taken: std::collections::HashSet<String> = if ids.is_empty() {
+                    Default::default()
+                } else {
+                    let unit_of = m.entities[assignment]
+                        .column_index("org_unit_id")
+                        .ok_or_else(|| ApiError::internal("Assignment has no org_unit_id"))?;
+                    let json = |v: &GqlValue| v.clone().into_json().unwrap_or_default();
+                    let filter = json_value(serde_json::json!({
+                        "planningId": { "eq": planning.as_ref().map(json) },
+                        "orgUnitId": { "in": ids.iter().map(json).collect::<Vec<_>>() },
+                    }))?;
+                    let spec = read(filter, assignment, vec![unit_of])?;
+                    sql::fetch_page(reader, &m, assignment, &spec)
+                        .await?
+                        .rows
+                        .iter()
+                        .map(|r| key_text(r.get(unit_of)))
+                        .collect()
+                };
+                let items: Vec<Item> = ids
+                    .into_iter()
+                    .filter(|u| !taken.contains(&key_text(u)))
+                    .enumerate()
+                    .map(|(i, unit)| {
+                        let mut input = async_graphql::indexmap::IndexMap::new();
+                        for name in ["planningId", "teamId", "userId"] {
+                            if let Some(value) = get(name) {
+                                input.insert(Name::new(name), value);
+                            }
+                        }
+                        input.insert(Name::new("orgUnitId"), unit);
+                        Item {
+                            path: format!("units[{i}]"),
+                            input,
+                            key: Vec::new(),
+                            expected_updated_at: None,
+                        }
+                    })
+                    .collect();
+                if items.is_empty() {
+                    return Ok(Some(nodes(Vec::new())));
+                }
+                let wctx = WriteContext {
+                    model: &m,
+                    access: &access,
+                    hooks: &h,
+                    writer: &writer,
+                    max_batch: limits.max_batch,
+                };
+                let keys = write::insert(&db, &wctx, assignment, items, None).await?;
+                let rows = written(&ctx, &m, &limits, assignment, keys, true).await?;
+                Ok(Some(nodes(rows)))
+            })
+        },
+    )
+    .argument(InputValue::new("planningId", TypeRef::named_nn(TypeRef::INT)))
+    .argument(
+        InputValue::new("parentId", TypeRef::named_nn(TypeRef::INT))
+            .description("The units below this one (itself excluded) are assigned."),
+    )
+    .argument(
+        InputValue::new("orgUnitTypeId", TypeRef::named(TypeRef::INT))
+            .description("Only units of this type; every type when absent."),
+    )
+    .argument(InputValue::new("teamId", TypeRef::named(TypeRef::INT)))
+    .argument(InputValue::new("userId", TypeRef::named(TypeRef::INT)))
+    .description(
+        "Assigns every org unit below `parentId` (of `orgUnitTypeId`, when given) that the planning does not assign yet to the team or the user, in one batch; returns the assignments made.",
+    );
+    Some(field)
+}
+
+fn json_value(json: serde_json::Value) -> ApiResult<GqlValue> {
+    GqlValue::from_json(json).map_err(ApiError::internal)
 }

@@ -159,7 +159,7 @@ fn object(value: &GqlValue, path: &str) -> ApiResult<IndexMap<Name, GqlValue>> {
     }
 }
 
-fn arg(ctx: &ResolverContext<'_>, name: &str) -> Option<GqlValue> {
+pub(crate) fn arg(ctx: &ResolverContext<'_>, name: &str) -> Option<GqlValue> {
     ctx.args.get(name).map(|v| v.as_value().clone())
 }
 
@@ -186,7 +186,7 @@ fn key_of(
 
 /// The rows written, read back with the columns and relations the payload
 /// selects, in the order of `keys`.
-async fn written<'a>(
+pub(crate) async fn written<'a>(
     ctx: &ResolverContext<'a>,
     model: &Model,
     limits: &Limits,
@@ -255,7 +255,7 @@ fn is_deleted(info: &EntityInfo, row: &sql::Row) -> bool {
     }
 }
 
-fn nodes(rows: Vec<Arc<sql::Row>>) -> FieldValue<'static> {
+pub(crate) fn nodes(rows: Vec<Arc<sql::Row>>) -> FieldValue<'static> {
     FieldValue::list(rows.into_iter().map(|r| FieldValue::owned_any(Node(r))))
 }
 
@@ -489,7 +489,7 @@ pub fn register(
 
 /// What a write of `entity` needs from the request; FORBIDDEN unless the
 /// caller may write it.
-fn db_and_writer(
+pub(crate) fn db_and_writer(
     ctx: &ResolverContext<'_>,
     model: &Model,
     entity: usize,

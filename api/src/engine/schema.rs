@@ -783,6 +783,9 @@ pub fn build(
         Object::new("Mutation"),
         builder,
     );
+    let mutation = crate::domains::mutation_fields(&domain.name, &model, &hooks, limits)
+        .into_iter()
+        .fold(mutation, Object::field);
     let (mutation, builder) = crate::policy::login::register(&model, policy, mutation, builder);
     builder.register(query).register(mutation).finish()
 }
