@@ -992,7 +992,9 @@ async fn planning_rules_hold(backend: Backend) {
 /// `assignOrgUnits` assigns every unit of a type below a parent that the
 /// planning does not assign yet, in one batch, under the same rules.
 async fn org_units_are_assigned_in_bulk(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend, &["iaso"]).await else {
+    // Batches of at most four: a region's four districts fit, the
+    // country's eight do not.
+    let Some(app) = TestApp::spawn_with(backend, &["iaso"], |c| c.max_batch_size = 4).await else {
         return;
     };
     let db = app.db("iaso");
@@ -1027,6 +1029,10 @@ async fn org_units_are_assigned_in_bulk(backend: Backend) {
     .await;
     let bulk = "mutation($p: Int!, $parent: Int!, $type: Int, $t: Int) { assignOrgUnits(planningId: $p, parentId: $parent, orgUnitTypeId: $type, teamId: $t) { orgUnitId teamId } }";
     let args = |parent: i32| json!({ "p": planning, "parent": parent, "type": tree.district_type, "t": team });
+    let assignments = count(&app, "iaso", "assignment").await;
+    let body = app.graphql("iaso", bulk, args(tree.country)).await;
+    assert_error(&body, "BAD_USER_INPUT", Some("parentId"));
+    assert_eq!(count(&app, "iaso", "assignment").await, assignments);
     let made = app.data("iaso", bulk, args(tree.regions[0])).await;
     let units: BTreeSet<i64> = made["assignOrgUnits"]
         .as_array()

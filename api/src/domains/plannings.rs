@@ -298,8 +298,8 @@ pub fn assign_field(model: &Arc<Model>, hooks: &Arc<Hooks>, limits: Limits) -> O
                 if let Some(kind) = get("orgUnitTypeId") {
                     filter["orgUnitTypeId"] = serde_json::json!({ "eq": kind.into_json().unwrap_or_default() });
                 }
-                let mut spec = read(json_value(filter)?, unit, vec![id])?;
-                spec.window.limit = spec.window.limit.saturating_add(1);
+                // A page of the batch limit: a next page means too many.
+                let spec = read(json_value(filter)?, unit, vec![id])?;
                 let units = sql::fetch_page(reader, &m, unit, &spec).await?;
                 if units.has_next {
                     return Err(ApiError::bad_field(
