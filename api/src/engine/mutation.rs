@@ -54,9 +54,8 @@ fn input_type(model: &Model, entity: &EntityInfo, column: usize, required: bool)
     scalar_type(model, scalar, !required)
 }
 
-/// `CreateXInput`, `UpdateXInput` and `UpdateXItem`.
-/// The input types of `entity`'s mutations: creates only for an
-/// append-only entity.
+/// `CreateXInput`, `UpdateXInput` and `UpdateXItem` (and the nested
+/// creates' inputs); only the create inputs for an append-only entity.
 pub fn input_types(model: &Model, entity: &EntityInfo, append_only: bool) -> Vec<InputObject> {
     let name = &entity.name;
     let mut create = create_input(model, entity, format!("Create{name}Input"), None);
