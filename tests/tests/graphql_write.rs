@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use gateway_tests::fixtures::iaso_tree;
+use gateway_tests::fixtures::{Tree, iaso_tree};
 use gateway_tests::{Backend, TestApp, count, on_both_backends, rows};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -817,6 +817,31 @@ async fn concurrent_writes_all_land(backend: Backend) {
     assert_eq!(count(&app, "iaso", "org_unit").await, before + 24);
 }
 
+/// A pyramid of two regions of `districts` districts whose region type is
+/// its project's (the country's is not): where plannings may be rooted.
+async fn planning_area(app: &TestApp, districts: usize) -> Tree {
+    let db = app.db("iaso");
+    let tree = iaso_tree(db, 2, districts, 0).await;
+    db.execute_unprepared(&format!(
+        "INSERT INTO org_unit_type_projects (org_unit_type_id, project_id) VALUES ({}, {})",
+        tree.region_type, tree.project
+    ))
+    .await
+    .unwrap();
+    tree
+}
+
+/// A new team of users in `project`; its id.
+async fn team_of_users(app: &TestApp, project: i32) -> Value {
+    app.data(
+        "iaso",
+        "mutation($p: Int!) { createTeam(input: { name: \"field\", projectId: $p, type: TEAM_OF_USERS }) { id } }",
+        json!({ "p": project }),
+    )
+    .await["createTeam"]["id"]
+    .clone()
+}
+
 /// Iaso's planning rules: a planning's team and root type are its
 /// project's, publishing needs both dates; an assignment has one assignee,
 /// inside the planning's area, once per org unit. Each refusal writes
@@ -825,21 +850,10 @@ async fn planning_rules_hold(backend: Backend) {
     let Some(app) = TestApp::spawn(backend, &["iaso"]).await else {
         return;
     };
-    let db = app.db("iaso");
-    let tree = iaso_tree(db, 2, 7, 0).await;
-    let other = iaso_tree(db, 1, 0, 0).await;
-    // The regions' type is the project's; the country's is not.
-    db.execute_unprepared(&format!(
-        "INSERT INTO org_unit_type_projects (org_unit_type_id, project_id) VALUES ({}, {})",
-        tree.region_type, tree.project
-    ))
-    .await
-    .unwrap();
-    let team = "mutation($p: Int!) { createTeam(input: { name: \"field\", projectId: $p, type: TEAM_OF_USERS }) { id } }";
-    let ours =
-        app.data("iaso", team, json!({ "p": tree.project })).await["createTeam"]["id"].clone();
-    let theirs =
-        app.data("iaso", team, json!({ "p": other.project })).await["createTeam"]["id"].clone();
+    let tree = planning_area(&app, 7).await;
+    let other = iaso_tree(app.db("iaso"), 1, 0, 0).await;
+    let ours = team_of_users(&app, tree.project).await;
+    let theirs = team_of_users(&app, other.project).await;
 
     let create = "mutation($in: CreatePlanningInput!) { createPlanning(input: $in) { id } }";
     let planning = |team: &Value, root: i32, extra: Value| {
@@ -997,22 +1011,8 @@ async fn org_units_are_assigned_in_bulk(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, &["iaso"], |c| c.max_batch_size = 4).await else {
         return;
     };
-    let db = app.db("iaso");
-    let tree = iaso_tree(db, 2, 4, 0).await;
-    db.execute_unprepared(&format!(
-        "INSERT INTO org_unit_type_projects (org_unit_type_id, project_id) VALUES ({}, {})",
-        tree.region_type, tree.project
-    ))
-    .await
-    .unwrap();
-    let team = app
-        .data(
-            "iaso",
-            "mutation($p: Int!) { createTeam(input: { name: \"field\", projectId: $p, type: TEAM_OF_USERS }) { id } }",
-            json!({ "p": tree.project }),
-        )
-        .await["createTeam"]["id"]
-        .clone();
+    let tree = planning_area(&app, 4).await;
+    let team = team_of_users(&app, tree.project).await;
     let planning = app
         .data(
             "iaso",

@@ -10,11 +10,16 @@ pub mod tree;
 use std::sync::Arc;
 
 use async_graphql::dynamic::Field;
+use async_graphql::indexmap::IndexMap;
+use async_graphql::{Name, Value as GqlValue};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, Statement};
 
+use crate::domains::tree::placeholder;
 use crate::engine::Model;
 use crate::engine::model::RelKind;
 use crate::engine::schema::Limits;
-use crate::engine::write::Hooks;
+use crate::engine::write::{Hooks, Op};
+use crate::error::{ApiError, ApiResult};
 
 /// The write hooks of a domain, by entity index.
 pub fn hooks(domain: &str, model: &Model) -> Hooks {
@@ -22,6 +27,39 @@ pub fn hooks(domain: &str, model: &Model) -> Hooks {
         "iaso" => iaso::hooks(model),
         _ => Hooks::new(),
     }
+}
+
+// What the rule hooks share.
+
+/// Whether a write may break a rule that reads `fields`.
+pub(crate) fn touches(op: Op, input: &IndexMap<Name, GqlValue>, fields: &[&str]) -> bool {
+    match op {
+        Op::Create | Op::Upsert => true,
+        Op::Update => fields.iter().any(|f| input.contains_key(*f)),
+        Op::Delete | Op::Restore => false,
+    }
+}
+
+/// The error's field: the first of `fields` the client gave, else the first.
+pub(crate) fn named<'a>(input: &IndexMap<Name, GqlValue>, fields: &[&'a str]) -> &'a str {
+    fields
+        .iter()
+        .find(|f| input.contains_key(**f))
+        .or(fields.first())
+        .copied()
+        .unwrap_or_default()
+}
+
+/// The one row of `sql`, whose only parameter is the written row's key.
+pub(crate) async fn facts(tx: &DatabaseTransaction, sql: &str, id: i64) -> ApiResult<QueryResult> {
+    let backend = tx.get_database_backend();
+    tx.query_one_raw(Statement::from_sql_and_values(
+        backend,
+        sql.replace("{key}", &placeholder(backend, 1)),
+        [id.into()],
+    ))
+    .await?
+    .ok_or_else(|| ApiError::internal("the written row is gone"))
 }
 
 /// A domain's mutations beyond the generated ones.

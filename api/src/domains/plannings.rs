@@ -13,6 +13,7 @@ use async_graphql::{Name, Value as GqlValue};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, Statement};
 
 use crate::domains::tree::{integer_key, placeholder};
+use crate::domains::{facts, named, touches};
 use crate::engine::mutation::{arg, db_and_writer, nodes, written};
 use crate::engine::pagination::{Window, parse_order};
 use crate::engine::schema::{Limits, request};
@@ -25,37 +26,6 @@ use crate::error::{ApiError, ApiResult};
 pub struct PlanningRules;
 
 pub struct AssignmentRules;
-
-/// Whether a write may break a rule that reads `fields`.
-fn touches(op: Op, input: &IndexMap<Name, GqlValue>, fields: &[&str]) -> bool {
-    match op {
-        Op::Create | Op::Upsert => true,
-        Op::Update => fields.iter().any(|f| input.contains_key(*f)),
-        Op::Delete | Op::Restore => false,
-    }
-}
-
-/// The error's field: the first of `fields` the client gave, else the first.
-fn named<'a>(input: &IndexMap<Name, GqlValue>, fields: &[&'a str]) -> &'a str {
-    fields
-        .iter()
-        .find(|f| input.contains_key(**f))
-        .or(fields.first())
-        .copied()
-        .unwrap_or_default()
-}
-
-/// The one row of `sql`, whose only parameter is the written row's key.
-async fn facts(tx: &DatabaseTransaction, sql: &str, id: i64) -> ApiResult<QueryResult> {
-    let backend = tx.get_database_backend();
-    tx.query_one_raw(Statement::from_sql_and_values(
-        backend,
-        sql.replace("{key}", &placeholder(backend, 1)),
-        [id.into()],
-    ))
-    .await?
-    .ok_or_else(|| ApiError::internal("the written row is gone"))
-}
 
 /// A yes/no column of `row`; null (an unknown path, say) is no.
 fn flag(row: &QueryResult, name: &str) -> ApiResult<bool> {

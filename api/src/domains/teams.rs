@@ -2,16 +2,14 @@
 //! project, and a team has users or sub-teams, never both. (Cycles are
 //! refused by the materialised path.)
 
-use std::future::Future;
-use std::pin::Pin;
-
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, Value as GqlValue};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
+use sea_orm::DatabaseTransaction;
 
-use crate::domains::tree::{integer_key, placeholder};
+use crate::domains::tree::integer_key;
+use crate::domains::{facts, named, touches};
 use crate::engine::Model;
-use crate::engine::write::{Hook, Op};
+use crate::engine::write::{Hook, HookFuture, Op};
 use crate::error::{ApiError, ApiResult};
 
 pub struct TeamRules;
@@ -35,28 +33,15 @@ impl Hook for TeamRules {
         op: Op,
         key: &'a GqlValue,
         input: &'a IndexMap<Name, GqlValue>,
-    ) -> Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>> {
+    ) -> HookFuture<'a> {
         Box::pin(async move {
-            let relevant = match op {
-                Op::Create | Op::Upsert => true,
-                Op::Update => ["parentId", "type", "projectId"]
-                    .iter()
-                    .any(|f| input.contains_key(*f)),
-                Op::Delete | Op::Restore => false,
-            };
-            if !relevant {
+            if !touches(op, input, &["parentId", "type", "projectId"]) {
                 return Ok(());
             }
             let team = placed(tx, integer_key(key, "a team")?).await?;
             // Errors name the field the client gave, else `parentId` (as
             // the path's own errors do).
-            let field = |name: &'static str| {
-                if input.contains_key(name) {
-                    name
-                } else {
-                    "parentId"
-                }
-            };
+            let field = |name: &'static str| named(input, &[name, "parentId"]);
             if team.has_parent && team.parent_kind.as_deref() != Some("TEAM_OF_TEAMS") {
                 return Err(ApiError::bad_field(
                     field("parentId"),
@@ -87,22 +72,16 @@ impl Hook for TeamRules {
 }
 
 async fn placed(tx: &DatabaseTransaction, id: i64) -> ApiResult<Placed> {
-    let backend = tx.get_database_backend();
-    let row = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "SELECT t.\"type\" AS kind, t.parent_id IS NOT NULL AS has_parent, p.\"type\" AS parent_kind, \
-                 (p.id IS NULL OR p.project_id = t.project_id) AS same_project, \
-                 (SELECT COUNT(*) FROM team c WHERE c.parent_id = t.id AND c.deleted_at IS NULL) AS sub_teams, \
-                 (SELECT COUNT(*) FROM team_users u WHERE u.team_id = t.id) AS users \
-                 FROM team t LEFT JOIN team p ON p.id = t.parent_id WHERE t.id = {}",
-                placeholder(backend, 1)
-            ),
-            [id.into()],
-        ))
-        .await?
-        .ok_or_else(|| ApiError::internal("the written team is gone"))?;
+    let row = facts(
+        tx,
+        "SELECT t.\"type\" AS kind, t.parent_id IS NOT NULL AS has_parent, p.\"type\" AS parent_kind, \
+         (p.id IS NULL OR p.project_id = t.project_id) AS same_project, \
+         (SELECT COUNT(*) FROM team c WHERE c.parent_id = t.id AND c.deleted_at IS NULL) AS sub_teams, \
+         (SELECT COUNT(*) FROM team_users u WHERE u.team_id = t.id) AS users \
+         FROM team t LEFT JOIN team p ON p.id = t.parent_id WHERE t.id = {key}",
+        id,
+    )
+    .await?;
     let get = |e: sea_orm::DbErr| ApiError::internal(e);
     Ok(Placed {
         kind: row.try_get("", "kind").map_err(get)?,
