@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_graphql::{Response as GqlResponse, ServerError, Value as GqlValue};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLRequest;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -109,6 +109,42 @@ pub fn router(state: AppState, assets_dir: Option<std::path::PathBuf>) -> Router
         .layer(CatchPanicLayer::new())
 }
 
+/// An executed request, with the plain lists its JSON is written with.
+pub struct Executed {
+    pub response: GqlResponse,
+    plain_nodes: Arc<PlainNodes>,
+}
+
+impl IntoResponse for Executed {
+    /// The response as async-graphql-axum writes it (content type, cache
+    /// control, headers the resolvers set), its plain lists spliced in.
+    fn into_response(self) -> Response {
+        let body = match self.plain_nodes.write_response(&self.response) {
+            Ok(body) => body,
+            Err(error) => {
+                let error =
+                    crate::error::ApiError::internal(format!("writing a response: {error}"));
+                let body = json!({ "errors": [{ "message": error.message(), "extensions": { "code": error.code() } }] });
+                return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+            }
+        };
+        let mut answer = Response::new(axum::body::Body::from(body));
+        let headers = answer.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/graphql-response+json"),
+        );
+        if self.response.is_ok()
+            && let Some(cache_control) = self.response.cache_control.value()
+            && let Ok(value) = HeaderValue::from_str(&cache_control)
+        {
+            headers.insert(header::CACHE_CONTROL, value);
+        }
+        headers.extend(self.response.http_headers);
+        answer
+    }
+}
+
 /// Runs one GraphQL request against a domain, with loaders of its own, as
 /// `principal`: its access bounds every statement, and its subject is
 /// recorded in audit columns.
@@ -117,7 +153,7 @@ pub async fn execute(
     limits: &Limits,
     request: async_graphql::Request,
     principal: Principal,
-) -> GqlResponse {
+) -> Executed {
     let access = Arc::new(Access::new(
         domain.policy.clone(),
         domain.scopes.clone(),
@@ -132,7 +168,8 @@ pub async fn execute(
         access,
     );
     context.writer.subject = principal.subject.clone();
-    context.plain_nodes = PlainNodes::counted_by(domain.plain_lists.clone());
+    let plain_nodes = Arc::new(PlainNodes::counted_by(domain.plain_lists.clone()));
+    context.plain_nodes = plain_nodes.clone();
     let request = request.data(principal);
     let request = request.data(context);
     // Unconstrained: tokio's cooperative budget would otherwise force
@@ -140,7 +177,10 @@ pub async fn execute(
     // request still yields at every database round trip.
     let mut response = tokio::task::unconstrained(domain.schema.execute(request)).await;
     code_errors(&mut response, limits);
-    response
+    Executed {
+        response,
+        plain_nodes,
+    }
 }
 
 /// Gives every error a code. Limit errors say which limit; parse and
@@ -199,7 +239,7 @@ async fn run(
                     source: source.ip().to_string(),
                 };
                 let request = request.into_inner().data(login);
-                GraphQLResponse::from(execute(d, &state.limits, request, principal).await).into_response()
+                execute(d, &state.limits, request, principal).await.into_response()
             }
             Err(error) => crate::auth::rejection(d.name, &error),
         },

@@ -1,6 +1,6 @@
 //! Plain pages: a connection's `nodes` whose selection is only columns,
 //! `__typename` and prefetched belongs-to or has-one relations of the same
-//! kind is answered as one prepared value.
+//! kind is written straight from its rows.
 //!
 //! async-graphql's dynamic executor resolves every field of every row on
 //! its own: a boxed future, an argument map, an output check and a clone
@@ -8,19 +8,21 @@
 //! resolutions and most of the request's CPU. When a connection's rows are
 //! already in memory (a root page, or a prefetched child page) and a `nodes`
 //! selection asks for nothing but columns and single related rows that the
-//! prefetch has loaded, the connection's resolver builds
-//! that list's value directly from the rows and leaves it under the field's
-//! response path; [`PlainNodesExtension`] answers the `nodes` field with it
-//! and the executor never descends into the rows. Any other selection (a
-//! connection, `edges`, a relation the caller may not read, a related row
-//! not prefetched) takes the executor's path.
+//! prefetch has loaded, the connection's resolver offers that list under
+//! the field's response path; [`PlainNodesExtension`] answers the `nodes`
+//! field with a placeholder for it, the executor never descends into the
+//! rows, and the response's JSON is written with the rows in the
+//! placeholder's place. Any other selection (a connection, `edges`, a
+//! relation the caller may not read, a related row not prefetched) takes
+//! the executor's path.
 //!
-//! The value is what the executor would produce: response keys (aliases)
+//! The JSON is what the executor would produce: response keys (aliases)
 //! in selection order with fragments flattened (the schema has no
 //! interfaces or unions, so every valid fragment inside a row applies, and
 //! `@skip`/`@include` are removed before execution), the first of repeated
-//! keys kept, enum columns as enum values.
+//! keys kept, enum values as their names.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,11 +30,14 @@ use std::sync::{Arc, Mutex};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
 };
-use async_graphql::indexmap::IndexMap;
-use async_graphql::{Name, QueryPathNode, SelectionField, ServerResult, Value as GqlValue};
+use async_graphql::{
+    Name, QueryPathNode, Response, SelectionField, ServerError, ServerResult, Value as GqlValue,
+};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
 use crate::engine::Map;
-use crate::engine::model::{Member, Model, RelKind, Scalar};
+use crate::engine::model::{Member, Model, RelKind};
 use crate::engine::prefetch::{ByValue, Lookup};
 use crate::engine::schema::{RequestContext, node_projection};
 use crate::engine::sql::Row;
@@ -44,7 +49,6 @@ enum Cell {
     Typename(String),
     Column {
         index: usize,
-        is_enum: bool,
     },
     /// A belongs-to or has-one relation, read from the prefetched rows
     /// under the key its resolver would compute.
@@ -57,12 +61,33 @@ enum Cell {
     },
 }
 
-/// Prepared `nodes` values of one request, by response path.
-#[derive(Default)]
+/// The plain `nodes` lists of one request.
+///
+/// A list is offered under its response path when its connection is
+/// resolved; the executor takes it as a placeholder string (unguessable:
+/// a NUL, then a nonce of this request, then the list's number), and the
+/// response is written with each placeholder replaced by its list, written
+/// straight from the rows ([`PlainNodes::write_response`]). No value tree
+/// is built for the rows, cloned or dropped.
 pub struct PlainNodes {
-    values: Mutex<Map<String, GqlValue>>,
+    offered: Mutex<Map<String, PlainList>>,
+    /// Lists the executor took, numbered by position.
+    taken: Mutex<Vec<PlainList>>,
+    /// Starts every placeholder of this request.
+    marker: String,
     /// Counts the lists answered this way (the domain's metric).
     served: Option<Arc<AtomicU64>>,
+}
+
+impl Default for PlainNodes {
+    fn default() -> Self {
+        Self {
+            offered: Mutex::default(),
+            taken: Mutex::default(),
+            marker: format!("\u{0}{}:", uuid::Uuid::new_v4().simple()),
+            served: None,
+        }
+    }
 }
 
 impl PlainNodes {
@@ -100,38 +125,167 @@ impl PlainNodes {
             let Some(cells) = plan(model, access, entity, field.selection_set()) else {
                 continue;
             };
-            let Some(Some(list)) = prefetched.with_by_column(|by_column| {
+            let Some(Some(nodes)) = prefetched.with_by_column(|by_column| {
                 rows.iter()
-                    .map(|row| answer(by_column, &cells, row))
+                    .map(|row| resolve(by_column, &cells, row))
                     .collect::<Option<Vec<_>>>()
             }) else {
                 continue;
             };
-            let value = GqlValue::List(list);
             let mut response_path = String::new();
             if let Some(path) = path {
                 let _ = write!(response_path, "{path}.");
             }
             response_path.push_str(key);
-            if let Ok(mut values) = request.plain_nodes.values.lock() {
-                values.insert(response_path, value);
+            if let Ok(mut offered) = request.plain_nodes.offered.lock() {
+                offered.insert(response_path, PlainList { cells, nodes });
             }
         }
     }
 
-    /// The prepared value for the `nodes` field at `path`, once.
+    /// The placeholder of the list offered for the `nodes` field at
+    /// `path`, once.
     fn take(&self, path: &QueryPathNode<'_>) -> Option<GqlValue> {
-        let value = {
-            let mut values = self.values.lock().ok()?;
-            if values.is_empty() {
+        let list = {
+            let mut offered = self.offered.lock().ok()?;
+            if offered.is_empty() {
                 return None;
             }
-            values.remove(&path.to_string())?
+            offered.remove(&path.to_string())?
         };
+        let mut taken = self.taken.lock().ok()?;
+        let placeholder = format!("{}{}", self.marker, taken.len());
+        taken.push(list);
         if let Some(served) = &self.served {
             served.fetch_add(1, Ordering::Relaxed);
         }
-        Some(value)
+        Some(GqlValue::String(placeholder))
+    }
+
+    /// The JSON text of `response`, the lists taken from here written in
+    /// place of their placeholders.
+    pub fn write_response(&self, response: &Response) -> serde_json::Result<Vec<u8>> {
+        let taken = self.taken.lock().map_err(serde::ser::Error::custom)?;
+        let lists = Lists {
+            marker: &self.marker,
+            taken: &taken,
+        };
+        // Room for the rows, so that a large page is not copied as it grows.
+        let cells: usize = taken.iter().map(|l| l.nodes.len() * l.cells.len()).sum();
+        let mut out = Vec::with_capacity(512 + cells * 24);
+        serde_json::to_writer(
+            &mut out,
+            &Out {
+                data: Spliced {
+                    value: &response.data,
+                    lists: &lists,
+                },
+                extensions: &response.extensions,
+                errors: &response.errors,
+            },
+        )?;
+        Ok(out)
+    }
+}
+
+/// A response as async-graphql writes it, with its data spliced.
+#[derive(Serialize)]
+struct Out<'a> {
+    data: Spliced<'a>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: &'a BTreeMap<String, GqlValue>,
+    #[serde(skip_serializing_if = "<[ServerError]>::is_empty")]
+    errors: &'a [ServerError],
+}
+
+struct Lists<'a> {
+    marker: &'a str,
+    taken: &'a [PlainList],
+}
+
+impl Lists<'_> {
+    fn placeholder(&self, text: &str) -> Option<&PlainList> {
+        if self.taken.is_empty() {
+            return None;
+        }
+        let number = text.strip_prefix(self.marker)?.parse::<usize>().ok()?;
+        self.taken.get(number)
+    }
+}
+
+/// A value written with placeholders replaced by their lists.
+struct Spliced<'a> {
+    value: &'a GqlValue,
+    lists: &'a Lists<'a>,
+}
+
+impl Serialize for Spliced<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let lists = self.lists;
+        match self.value {
+            GqlValue::String(text) => match lists.placeholder(text) {
+                Some(list) => list.serialize(serializer),
+                None => serializer.serialize_str(text),
+            },
+            GqlValue::List(items) => {
+                serializer.collect_seq(items.iter().map(|value| Spliced { value, lists }))
+            }
+            GqlValue::Object(fields) => serializer.collect_map(
+                fields
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), Spliced { value, lists })),
+            ),
+            value => value.serialize(serializer),
+        }
+    }
+}
+
+/// A plain `nodes` list: its rows, with the related rows its cells read.
+struct PlainList {
+    cells: Vec<(Name, Cell)>,
+    nodes: Vec<Node>,
+}
+
+/// A row and, for each relation cell in order, its related row (`None`:
+/// null).
+struct Node {
+    row: Arc<Row>,
+    related: Vec<Option<Node>>,
+}
+
+impl Serialize for PlainList {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let cells = &self.cells;
+        serializer.collect_seq(self.nodes.iter().map(|node| Object { cells, node }))
+    }
+}
+
+/// A row written as its selection's object.
+struct Object<'a> {
+    cells: &'a [(Name, Cell)],
+    node: &'a Node,
+}
+
+impl Serialize for Object<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut object = serializer.serialize_map(Some(self.cells.len()))?;
+        let mut related = self.node.related.iter();
+        for (key, cell) in self.cells {
+            match cell {
+                Cell::Typename(name) => object.serialize_entry(key.as_str(), name)?,
+                // Enum values are written as their names, like strings.
+                Cell::Column { index } => {
+                    object.serialize_entry(key.as_str(), self.node.row.get(*index))?;
+                }
+                Cell::One { cells, .. } => match related.next() {
+                    Some(Some(node)) => {
+                        object.serialize_entry(key.as_str(), &Object { cells, node })?;
+                    }
+                    _ => object.serialize_entry(key.as_str(), &GqlValue::Null)?,
+                },
+            }
+        }
+        object.end()
     }
 }
 
@@ -150,10 +304,7 @@ fn plan<'a>(
         let cell = match field.name() {
             "__typename" => Cell::Typename(info.name.clone()),
             name => match *info.members.get(name)? {
-                Member::Column(index) => Cell::Column {
-                    index,
-                    is_enum: matches!(info.columns[index].scalar, Scalar::Enum(_)),
-                },
+                Member::Column(index) => Cell::Column { index },
                 Member::Relation(r) => {
                     let target = info.relations[r].target;
                     // A refusal is the resolver's to report.
@@ -192,34 +343,37 @@ fn plan<'a>(
     Some(cells)
 }
 
-/// One row's object, or `None` if a relation's rows were not prefetched.
-fn answer(by_column: &Map<Lookup, ByValue>, cells: &[(Name, Cell)], row: &Row) -> Option<GqlValue> {
-    let mut object = IndexMap::with_capacity(cells.len());
-    for (key, cell) in cells {
-        let value = match cell {
-            Cell::Typename(name) => GqlValue::String(name.clone()),
-            Cell::Column { index, is_enum } => match row.get(*index) {
-                GqlValue::String(s) if *is_enum => GqlValue::Enum(Name::new(s)),
-                v => v.clone(),
-            },
-            Cell::One {
-                from,
-                lookup,
-                cells,
-            } => match row.get(*from) {
-                GqlValue::Null => GqlValue::Null,
+/// A row with its related rows, or `None` if a relation's rows were not
+/// prefetched.
+fn resolve(
+    by_column: &Map<Lookup, ByValue>,
+    cells: &[(Name, Cell)],
+    row: &Arc<Row>,
+) -> Option<Node> {
+    let mut related = Vec::new();
+    for (_, cell) in cells {
+        if let Cell::One {
+            from,
+            lookup,
+            cells,
+        } = cell
+        {
+            related.push(match row.get(*from) {
+                GqlValue::Null => None,
                 value => {
                     let rows = with_key_text(value, |key| by_column.get(lookup)?.get(key))?;
                     match rows.first() {
-                        Some(row) => answer(by_column, cells, row)?,
-                        None => GqlValue::Null,
+                        Some(row) => Some(resolve(by_column, cells, row)?),
+                        None => None,
                     }
                 }
-            },
-        };
-        object.insert(key.clone(), value);
+            });
+        }
     }
-    Some(GqlValue::Object(object))
+    Some(Node {
+        row: row.clone(),
+        related,
+    })
 }
 
 /// Answers `nodes` fields from [`PlainNodes`]; every other field, and a

@@ -58,7 +58,7 @@ pub struct RequestContext {
     pub loader: RequestLoaders,
     pub prefetched: Prefetched,
     /// `nodes` lists answered without the executor.
-    pub plain_nodes: PlainNodes,
+    pub plain_nodes: Arc<PlainNodes>,
     /// Who writes, for the audit columns.
     pub writer: crate::engine::write::Writer,
 }
@@ -80,7 +80,7 @@ impl RequestContext {
             reader,
             loader,
             prefetched: Prefetched::default(),
-            plain_nodes: PlainNodes::default(),
+            plain_nodes: Arc::default(),
             writer: crate::engine::write::Writer::default(),
         }
     }
