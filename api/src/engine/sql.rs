@@ -268,14 +268,19 @@ pub async fn fetch_page(
         &terms,
         &mut select,
     );
-    let rows = db
-        .query_all_raw(page_statement(db.get_database_backend(), &select))
-        .await?;
     let slots = slots(model, entity, &spec.projection);
-    let rows = rows
-        .iter()
-        .map(|r| read_row(model, entity, &spec.projection, &slots, r).map(Arc::new))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let mut rows = Vec::new();
+    db.for_each_row(page_statement(db.get_database_backend(), &select), |r| {
+        rows.push(Arc::new(read_row(
+            model,
+            entity,
+            &spec.projection,
+            &slots,
+            &r,
+        )?));
+        ApiResult::Ok(())
+    })
+    .await?;
     Ok(into_page(rows, &spec.window))
 }
 
@@ -777,10 +782,7 @@ pub async fn fetch_children(
     let slots = slots(model, target, &spec.projection);
     // The parent's key comes right after the projection.
     let parent_at = spec.projection.len();
-    for r in db
-        .query_all_raw(page_statement(db.get_database_backend(), &outer))
-        .await?
-    {
+    db.for_each_row(page_statement(db.get_database_backend(), &outer), |r| {
         let parent = read(&r, parent_at, &owner_info.columns[owner_pk], model)?;
         let row = read_row(model, target, &spec.projection, &slots, &r)?;
         read_joins(model, joined, &reads, &row, &r, &mut joined_rows)?;
@@ -790,7 +792,9 @@ pub async fn fetch_children(
         if let Some(rows) = with_key_text(&parent, |key| grouped.get_mut(key)) {
             rows.push(Arc::new(row));
         }
-    }
+        ApiResult::Ok(())
+    })
+    .await?;
     let pages = grouped
         .into_iter()
         .map(|(key, rows)| (key, into_page(rows, &spec.window)))
