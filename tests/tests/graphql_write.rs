@@ -1006,12 +1006,12 @@ async fn planning_rules_hold(backend: Backend) {
 /// `assignOrgUnits` assigns every unit of a type below a parent that the
 /// planning does not assign yet, in one batch, under the same rules.
 async fn org_units_are_assigned_in_bulk(backend: Backend) {
-    // Batches of at most four: a region's four districts fit, the
-    // country's eight do not.
+    // Batches of at most four: a region has five districts, one of them
+    // already assigned, so four are new and fit; the country's ten do not.
     let Some(app) = TestApp::spawn_with(backend, &["iaso"], |c| c.max_batch_size = 4).await else {
         return;
     };
-    let tree = planning_area(&app, 4).await;
+    let tree = planning_area(&app, 5).await;
     let team = team_of_users(&app, tree.project).await;
     let planning = app
         .data(
@@ -1028,12 +1028,18 @@ async fn org_units_are_assigned_in_bulk(backend: Backend) {
     )
     .await;
     let bulk = "mutation($p: Int!, $parent: Int!, $type: Int, $t: Int) { assignOrgUnits(planningId: $p, parentId: $parent, orgUnitTypeId: $type, teamId: $t) { orgUnitId teamId } }";
-    let args = |parent: i32| json!({ "p": planning, "parent": parent, "type": tree.district_type, "t": team });
+    let args = |parent: i32, kind: i32| json!({ "p": planning, "parent": parent, "type": kind, "t": team });
     let assignments = count(&app, "iaso", "assignment").await;
-    let body = app.graphql("iaso", bulk, args(tree.country)).await;
+    let body = app
+        .graphql("iaso", bulk, args(tree.country, tree.district_type))
+        .await;
     assert_error(&body, "BAD_USER_INPUT", Some("parentId"));
     assert_eq!(count(&app, "iaso", "assignment").await, assignments);
-    let made = app.data("iaso", bulk, args(tree.regions[0])).await;
+    // Five districts below, one assigned: the four others are made, though
+    // the five are more than a batch.
+    let made = app
+        .data("iaso", bulk, args(tree.regions[0], tree.district_type))
+        .await;
     let units: BTreeSet<i64> = made["assignOrgUnits"]
         .as_array()
         .unwrap()
@@ -1044,15 +1050,21 @@ async fn org_units_are_assigned_in_bulk(backend: Backend) {
         .iter()
         .map(|&d| i64::from(d))
         .collect();
-    assert_eq!(units, expected, "the three districts not yet assigned");
+    assert_eq!(units, expected, "the four districts not yet assigned");
     let assignments = count(&app, "iaso", "assignment").await;
+    assert_eq!(assignments, 5);
     // Again: nothing left to assign.
-    let again = app.data("iaso", bulk, args(tree.regions[0])).await;
+    let again = app
+        .data("iaso", bulk, args(tree.regions[0], tree.district_type))
+        .await;
     assert_eq!(again["assignOrgUnits"], json!([]));
-    // Outside the planning's area: refused, naming the first unit, and
-    // nothing of the batch is kept.
-    let body = app.graphql("iaso", bulk, args(tree.regions[1])).await;
-    assert_error(&body, "BAD_USER_INPUT", Some("units[0].orgUnitId"));
+    // The country's regions: the second is outside the planning's area, so
+    // the batch is refused naming it, and the first's assignment is not
+    // kept either.
+    let body = app
+        .graphql("iaso", bulk, args(tree.country, tree.region_type))
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("units[1].orgUnitId"));
     assert_eq!(count(&app, "iaso", "assignment").await, assignments);
 }
 

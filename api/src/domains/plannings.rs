@@ -215,6 +215,10 @@ impl Hook for AssignmentRules {
 /// caller's read scope chooses the units, and the batch is written as
 /// `createAssignments` writes one (permissions, references, the rules
 /// above, at most the batch limit of units, all or nothing).
+/// How many pages of a batch limit's units `assignOrgUnits` looks through
+/// for units not yet assigned.
+const SCANNED_PAGES: usize = 10;
+
 pub fn assign_field(model: &Arc<Model>, hooks: &Arc<Hooks>, limits: Limits) -> Option<Field> {
     let assignment = model.entity_index("Assignment")?;
     let unit = model.entity_index("OrgUnit")?;
@@ -264,44 +268,65 @@ pub fn assign_field(model: &Arc<Model>, hooks: &Arc<Hooks>, limits: Limits) -> O
                 let GqlValue::String(root_path) = root.get(path) else {
                     return Err(ApiError::bad_field("parentId", "this org unit has no path").into());
                 };
-                let mut filter = serde_json::json!({ "path": { "startsWith": format!("{root_path}.") } });
+                let mut below = serde_json::json!({ "path": { "startsWith": format!("{root_path}.") } });
                 if let Some(kind) = get("orgUnitTypeId") {
-                    filter["orgUnitTypeId"] = serde_json::json!({ "eq": kind.into_json().unwrap_or_default() });
+                    below["orgUnitTypeId"] = serde_json::json!({ "eq": kind.into_json().unwrap_or_default() });
                 }
-                // A page of the batch limit: a next page means too many.
-                let spec = read(json_value(filter)?, unit, vec![id])?;
-                let units = sql::fetch_page(reader, &m, unit, &spec).await?;
-                if units.has_next {
-                    return Err(ApiError::bad_field(
+                let unit_of = m.entities[assignment]
+                    .column_index("org_unit_id")
+                    .ok_or_else(|| ApiError::internal("Assignment has no org_unit_id"))?;
+                let json = |v: &GqlValue| v.clone().into_json().unwrap_or_default();
+                let too_many = || {
+                    ApiError::bad_field(
                         "parentId",
-                        format!("more than {} org units: assign a smaller area", limits.max_batch),
+                        format!("more than {} org units to assign: assign a smaller area", limits.max_batch),
                     )
-                    .into());
-                }
-                let ids: Vec<GqlValue> = units.rows.iter().map(|r| r.get(id).clone()).collect();
-                // Units the planning already assigns are left as they are.
-                let taken: std::collections::HashSet<String> = if ids.is_empty() {
-                    Default::default()
-                } else {
-                    let unit_of = m.entities[assignment]
-                        .column_index("org_unit_id")
-                        .ok_or_else(|| ApiError::internal("Assignment has no org_unit_id"))?;
-                    let json = |v: &GqlValue| v.clone().into_json().unwrap_or_default();
-                    let filter = json_value(serde_json::json!({
-                        "planningId": { "eq": planning.as_ref().map(json) },
-                        "orgUnitId": { "in": ids.iter().map(json).collect::<Vec<_>>() },
-                    }))?;
-                    let spec = read(filter, assignment, vec![unit_of])?;
-                    sql::fetch_page(reader, &m, assignment, &spec)
-                        .await?
-                        .rows
-                        .iter()
-                        .map(|r| key_text(r.get(unit_of)))
-                        .collect()
                 };
+                // The units below, a batch limit at a time in key order,
+                // less those the planning already assigns: more than a
+                // batch of new ones is refused, and so is an area whose
+                // units take more than `SCANNED_PAGES` pages to look
+                // through.
+                let mut ids: Vec<GqlValue> = Vec::new();
+                let mut after: Option<GqlValue> = None;
+                let mut pages = 0;
+                loop {
+                    pages += 1;
+                    let mut filter = below.clone();
+                    if let Some(last) = &after {
+                        filter["id"] = serde_json::json!({ "gt": json(last) });
+                    }
+                    let page = sql::fetch_page(reader, &m, unit, &read(json_value(filter)?, unit, vec![id])?).await?;
+                    let found: Vec<GqlValue> = page.rows.iter().map(|r| r.get(id).clone()).collect();
+                    let taken: std::collections::HashSet<String> = if found.is_empty() {
+                        Default::default()
+                    } else {
+                        let filter = json_value(serde_json::json!({
+                            "planningId": { "eq": planning.as_ref().map(json) },
+                            "orgUnitId": { "in": found.iter().map(json).collect::<Vec<_>>() },
+                        }))?;
+                        let spec = read(filter, assignment, vec![unit_of])?;
+                        sql::fetch_page(reader, &m, assignment, &spec)
+                            .await?
+                            .rows
+                            .iter()
+                            .map(|r| key_text(r.get(unit_of)))
+                            .collect()
+                    };
+                    after = found.last().cloned();
+                    ids.extend(found.into_iter().filter(|u| !taken.contains(&key_text(u))));
+                    if ids.len() > limits.max_batch {
+                        return Err(too_many().into());
+                    }
+                    if !page.has_next {
+                        break;
+                    }
+                    if pages == SCANNED_PAGES {
+                        return Err(too_many().into());
+                    }
+                }
                 let items: Vec<Item> = ids
                     .into_iter()
-                    .filter(|u| !taken.contains(&key_text(u)))
                     .enumerate()
                     .map(|(i, unit)| {
                         let mut input = async_graphql::indexmap::IndexMap::new();
