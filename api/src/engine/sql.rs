@@ -270,7 +270,7 @@ pub async fn fetch_page(
     );
     let slots = slots(model, entity, &spec.projection);
     let mut rows = Vec::new();
-    db.for_each_row(page_statement(db.get_database_backend(), &select), |r| {
+    db.for_each_row(read_statement(db.get_database_backend(), &select), |r| {
         rows.push(Arc::new(read_row(
             model,
             entity,
@@ -284,45 +284,51 @@ pub async fn fetch_page(
     Ok(into_page(rows, &spec.window))
 }
 
-/// A page's statement. On PostgreSQL its `LIMIT`s are literals, not
-/// parameters: PostgreSQL plans a prepared statement afresh on each run
-/// until a generic plan (one for any parameters) looks as cheap, and with
-/// `LIMIT $n` it never does (a generic plan reads a tenth of the table), so
-/// every page paid its planning again. With the limit in the text, the
-/// same page shape soon runs a kept plan (W2's child pages: ~1.2 → ~0.8 ms
-/// of PostgreSQL's time each).
-fn page_statement(backend: DbBackend, select: &SelectStatement) -> Statement {
+/// A read's statement. On PostgreSQL its `LIMIT`s and booleans are
+/// literals, not parameters: PostgreSQL plans a prepared statement afresh
+/// on each run until a generic plan (one for any parameters) looks as
+/// cheap, and it never does with `LIMIT $n` (a generic plan reads a tenth
+/// of the table) nor with `deleted = $n` (half the rows, so a page walks
+/// twice as far), so every page paid its planning again (~0.25 ms for W2's
+/// submissions page). With them in the text, the same shape soon runs a
+/// kept plan. A limit comes from a validated page size, a boolean is
+/// `TRUE` or `FALSE`: neither can carry anything else into the text, and
+/// each gives a statement few variants.
+fn read_statement(backend: DbBackend, select: &SelectStatement) -> Statement {
     if backend != DbBackend::Postgres {
         return backend.build(select);
     }
-    let mut writer = LiteralLimits(SqlWriterValues::new("$", true));
+    let mut writer = Literals(SqlWriterValues::new("$", true));
     select.build_collect_into(PostgresQueryBuilder, &mut writer);
     let (sql, values) = writer.0.into_parts();
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// Writes unsigned integers inline: the engine binds them only as row
-/// limits (`Window::limit`, from validated page sizes); every other value
-/// stays a parameter.
-struct LiteralLimits(SqlWriterValues);
+/// Writes unsigned integers (the engine binds them only as row limits,
+/// `Window::limit`) and booleans inline; every other value stays a
+/// parameter.
+struct Literals(SqlWriterValues);
 
-impl fmt::Write for LiteralLimits {
+impl fmt::Write for Literals {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.0.write_str(s)
     }
 }
 
-impl fmt::Display for LiteralLimits {
+impl fmt::Display for Literals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
 }
 
-impl SqlWriter for LiteralLimits {
+impl SqlWriter for Literals {
     fn push_param<T: QueryBuilder>(&mut self, value: SqlValue, query_builder: &T) {
         match value {
             SqlValue::BigUnsigned(Some(n)) => {
                 let _ = fmt::Write::write_str(&mut self.0, itoa::Buffer::new().format(n));
+            }
+            SqlValue::Bool(Some(b)) => {
+                let _ = fmt::Write::write_str(&mut self.0, if b { "TRUE" } else { "FALSE" });
             }
             value => self.0.push_param(value, query_builder),
         }
@@ -356,7 +362,7 @@ pub async fn count(
             include_deleted,
         )?);
     let row = db
-        .query_one(&select)
+        .query_one_raw(read_statement(db.get_database_backend(), &select))
         .await?
         .ok_or_else(|| ApiError::internal("COUNT returned no row"))?;
     let n: i64 = row.try_get("", COUNT).map_err(ApiError::internal)?;
@@ -589,7 +595,10 @@ pub async fn fetch_by_column_joined(
     let mut grouped: Map<String, Vec<Arc<Row>>> = Map::default();
     let mut joined_rows: Vec<JoinedRows> = vec![Map::default(); joined.len()];
     let slots = slots(model, entity, &projection);
-    for r in db.query_all(&select).await? {
+    for r in db
+        .query_all_raw(read_statement(db.get_database_backend(), &select))
+        .await?
+    {
         let row = read_row(model, entity, &projection, &slots, &r)?;
         read_joins(model, joined, &reads, &row, &r, &mut joined_rows)?;
         grouped
@@ -619,7 +628,7 @@ pub async fn fetch_where(
         .cond_where(reader.access.read_scope(model, entity, T))
         .limit(2);
     let slots = slots(model, entity, projection);
-    db.query_all(&select)
+    db.query_all_raw(read_statement(db.get_database_backend(), &select))
         .await?
         .iter()
         .map(|r| read_row(model, entity, projection, &slots, r).map(Arc::new))
@@ -782,7 +791,7 @@ pub async fn fetch_children(
     let slots = slots(model, target, &spec.projection);
     // The parent's key comes right after the projection.
     let parent_at = spec.projection.len();
-    db.for_each_row(page_statement(db.get_database_backend(), &outer), |r| {
+    db.for_each_row(read_statement(db.get_database_backend(), &outer), |r| {
         let parent = read(&r, parent_at, &owner_info.columns[owner_pk], model)?;
         let row = read_row(model, target, &spec.projection, &slots, &r)?;
         read_joins(model, joined, &reads, &row, &r, &mut joined_rows)?;
@@ -834,7 +843,10 @@ pub async fn count_children(
         .single_pk()
         .ok_or_else(|| ApiError::internal("no single key"))?;
     let mut counts = Map::default();
-    for r in db.query_all(&select).await? {
+    for r in db
+        .query_all_raw(read_statement(db.get_database_backend(), &select))
+        .await?
+    {
         let key = key_text(&read(&r, PARENT, &owner_info.columns[owner_pk], model)?);
         let n: i64 = r.try_get("", COUNT).map_err(ApiError::internal)?;
         counts.insert(key, u64::try_from(n).unwrap_or(0));
@@ -864,12 +876,13 @@ mod tests {
     }
 
     #[test]
-    fn a_page_limit_is_a_literal_on_postgres_and_values_stay_parameters() {
+    fn limits_and_booleans_are_literals_on_postgres_and_values_stay_parameters() {
         let mut inner = Query::select();
         inner
             .column(Alias::new("id"))
             .from(Alias::new("instance"))
             .and_where(Expr::col(Alias::new("period")).eq("2026Q1"))
+            .and_where(Expr::col(Alias::new("deleted")).eq(false))
             .limit(11);
         let mut outer = Query::select();
         outer
@@ -878,10 +891,10 @@ mod tests {
             .and_where(Expr::col(Alias::new("id")).gt(5_i32))
             .limit(51);
 
-        let statement = page_statement(DbBackend::Postgres, &outer);
+        let statement = read_statement(DbBackend::Postgres, &outer);
         assert_eq!(
             statement.sql,
-            r#"SELECT * FROM (SELECT "id" FROM "instance" WHERE "period" = $1 LIMIT 11) AS "ranked" WHERE "id" > $2 LIMIT 51"#
+            r#"SELECT * FROM (SELECT "id" FROM "instance" WHERE "period" = $1 AND "deleted" = FALSE LIMIT 11) AS "ranked" WHERE "id" > $2 LIMIT 51"#
         );
         let values = statement.values.map(|v| v.0).unwrap_or_default();
         assert_eq!(
@@ -890,8 +903,8 @@ mod tests {
         );
 
         // Elsewhere, the statement sea-query builds.
-        let statement = page_statement(DbBackend::Sqlite, &outer);
+        let statement = read_statement(DbBackend::Sqlite, &outer);
         assert!(statement.sql.ends_with("LIMIT ?"), "{}", statement.sql);
-        assert_eq!(statement.values.map(|v| v.0.len()), Some(4));
+        assert_eq!(statement.values.map(|v| v.0.len()), Some(5));
     }
 }
