@@ -352,7 +352,7 @@ pub async fn count(
     let info = &model.entities[entity];
     let mut select = Query::select();
     select
-        .expr_as(Expr::val(1).count(), Alias::new(COUNT))
+        .expr_as(Expr::col(Asterisk).count(), Alias::new(COUNT))
         .from_as(Alias::new(&info.table), Alias::new(T))
         .cond_where(filter_condition(
             model,
@@ -828,7 +828,7 @@ pub async fn count_children(
     reader.access.prepare_scopes(db, model, &[target]).await?;
     select
         .expr_as(parent.clone(), Alias::new(PARENT))
-        .expr_as(Expr::val(1).count(), Alias::new(COUNT))
+        .expr_as(Expr::col(Asterisk).count(), Alias::new(COUNT))
         .and_where(parent.clone().is_in(parent_params(model, owner, parents)?))
         .cond_where(filter_condition(
             model,
