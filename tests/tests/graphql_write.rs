@@ -944,9 +944,11 @@ async fn planning_rules_hold(backend: Backend) {
             Some("orgUnitId"),
         ),
         (
+            // The unique key (planning, unit) names its first column on
+            // both backends.
             json!({ "planningId": id, "orgUnitId": inside, "teamId": ours }),
             "CONFLICT",
-            None,
+            Some("input.planningId"),
         ),
     ] {
         let body = app.graphql("iaso", assign, json!({ "in": input })).await;

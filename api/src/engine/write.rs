@@ -464,23 +464,57 @@ fn sql_key_text(value: &SqlValue) -> String {
 fn constraint_error(model: &Model, entity: usize, path: &str, error: DbErr) -> ApiError {
     let info = &model.entities[entity];
     let field_of = |message: &str| -> Option<String> {
-        // PostgreSQL names the constraint; SQLite names `table.column`.
-        for (i, c) in info.columns.iter().enumerate() {
-            let names = [
-                erd::constraint_name("uq", &info.table, std::slice::from_ref(&c.name)),
-                erd::constraint_name("fk", &info.table, std::slice::from_ref(&c.name)),
-                format!("{}.{}", info.table, c.name),
-            ];
-            if names.iter().any(|n| {
-                message.contains(&format!("\"{n}\""))
-                    || message.contains(&format!("{n},"))
-                    || message.ends_with(n.as_str())
-            }) && !info.pk.contains(&i)
-            {
-                return Some(format!("{path}.{}", c.gql));
-            }
-        }
-        None
+        // PostgreSQL names the constraint (`uq_<table>_<columns>`, from the
+        // generator or a migration), SQLite the columns (`table.column,
+        // ...`). A key over several columns names its first column, on
+        // both: the column mentioned first wins.
+        let key = format!("\"uq_{}_", info.table);
+        let named = message
+            .find(&key)
+            .map(|at| &message[at + key.len()..])
+            .map(|rest| &rest[..rest.find('"').unwrap_or(rest.len())]);
+        info.columns
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !info.pk.contains(i))
+            .filter_map(|(_, c)| {
+                let names = [
+                    erd::constraint_name("uq", &info.table, std::slice::from_ref(&c.name)),
+                    erd::constraint_name("fk", &info.table, std::slice::from_ref(&c.name)),
+                    format!("{}.{}", info.table, c.name),
+                ];
+                let whole = names.iter().find_map(|n| {
+                    [format!("\"{n}\""), format!("{n},")]
+                        .iter()
+                        .find_map(|pattern| message.find(pattern.as_str()))
+                        .or_else(|| {
+                            message
+                                .ends_with(n.as_str())
+                                .then(|| message.len() - n.len())
+                        })
+                });
+                // In a several-column key's name: the column's place in it.
+                let within = named.and_then(|cols| {
+                    let mut from = 0;
+                    while let Some(at) = cols[from..].find(c.name.as_str()).map(|at| from + at) {
+                        let starts = at == 0 || cols.as_bytes()[at - 1] == b'_';
+                        let after = cols.as_bytes().get(at + c.name.len());
+                        if starts && matches!(after, None | Some(b'_')) {
+                            return Some(at);
+                        }
+                        from = at + 1;
+                    }
+                    None
+                });
+                // Whole-name matches first, then by place; a longer name
+                // first at the same place (`org_unit_id` over `unit_id`).
+                whole
+                    .map(|at| (0, at))
+                    .or(within.map(|at| (1, at)))
+                    .map(|(rank, at)| (rank, at, usize::MAX - c.name.len(), c))
+            })
+            .min_by_key(|&(rank, at, len, _)| (rank, at, len))
+            .map(|(_, _, _, c)| format!("{path}.{}", c.gql))
     };
     match error.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(message)) => ApiError::Conflict {
