@@ -80,13 +80,10 @@ fn json<I: ColIdx>(row: &QueryResult, alias: I) -> ApiResult<Option<GqlValue>> {
     } else if let Some(sqlite) = row.try_as_sqlite_row() {
         sqlite.try_get::<Option<Json<GqlValue>>, _>(alias.as_sqlx_sqlite_index())
     } else {
-        let json = row
-            .try_get_by::<Option<serde_json::Value>, _>(alias)
-            .map_err(ApiError::internal)?;
-        return json
-            .map(GqlValue::from_json)
-            .transpose()
-            .map_err(ApiError::internal);
+        // The gateway reads only PostgreSQL and SQLite rows.
+        return Err(ApiError::internal(
+            "a JSON column of a row of another backend",
+        ));
     };
     Ok(decoded
         .map_err(ApiError::internal)?
