@@ -707,11 +707,33 @@ fn strip_key(body: &str, key: &str) -> String {
 /// from its rows without the per-field executor: the body is byte for byte
 /// what the executor writes for the same selection (which it takes when a
 /// connection is also selected), for a root page and for prefetched child
-/// pages, and the metric counts the lists answered that way.
+/// pages, and the metric counts the lists answered that way. JSON columns
+/// (written from their text on the plain path, from their value by the
+/// executor) hold numbers in several spellings, escapes and nesting.
 async fn plain_node_lists_answer_as_the_executor_does(backend: Backend) {
+    use sea_orm::ConnectionTrait as _;
     let Some((app, _tree)) = app_with_tree(backend).await else {
         return;
     };
+    let db = app.db("iaso");
+    for (rest, location, aliases) in [
+        (
+            0,
+            r#"{"type": "Point", "coordinates": [29.3640, -1.50, 1e2, 12345678901234567890, 0.1]}"#,
+            r#"["Kin\"dia", "é\u00e9\n", ""]"#,
+        ),
+        (
+            1,
+            r#"{"z": {"b": [true, null, {"c": -0.0}]}, "type": "Feature", "a": 1.5e300, "m": "x\/y"}"#,
+            "[]",
+        ),
+    ] {
+        db.execute_unprepared(&format!(
+            "UPDATE org_unit SET location = '{location}', aliases = '{aliases}' WHERE id % 3 = {rest}"
+        ))
+        .await
+        .unwrap();
+    }
     let root = |extra: &str| {
         format!(
             "{{ orgUnits(first: 40, orderBy: [{{ field: PATH }}]) {{ totalCount nodes {{ {PLAIN_SELECTION} {extra} }} }} }} {UNIT_FRAGMENT}"
@@ -747,6 +769,19 @@ async fn plain_node_lists_answer_as_the_executor_does(backend: Backend) {
             "{plain}"
         );
         assert!(plain.contains("\"n\":\"Country\""), "{plain}");
+        // The JSON columns, compact, as the executor writes their values.
+        // (PostgreSQL's jsonb keeps `1e2` as 100, SQLite's text as 1e2.)
+        assert!(
+            plain.contains("\"location\":{\"type\":\"Point\",\"coordinates\":[29.364,-1.5,100")
+                && plain.contains(",12345678901234567890,0.1]}"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("\"aliases\":[\"Kin\\\"dia\",\"éé\\n\",\"\"]"),
+            "{plain}"
+        );
+        assert!(plain.contains("\"a\":1.5e+300"), "{plain}");
+        assert!(plain.contains("\"aliases\":[]"), "{plain}");
     }
 }
 

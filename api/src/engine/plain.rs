@@ -273,10 +273,12 @@ impl Serialize for Object<'_> {
         for (key, cell) in self.cells {
             match cell {
                 Cell::Typename(name) => object.serialize_entry(key.as_str(), name)?,
-                // Enum values are written as their names, like strings.
-                Cell::Column { index } => {
-                    object.serialize_entry(key.as_str(), self.node.row.get(*index))?;
-                }
+                // Enum values are written as their names, like strings;
+                // JSON columns as the text they were read as.
+                Cell::Column { index } => match self.node.row.json_text(*index) {
+                    Some(text) => object.serialize_entry(key.as_str(), text)?,
+                    None => object.serialize_entry(key.as_str(), self.node.row.get(*index))?,
+                },
                 Cell::One { cells, .. } => match related.next() {
                     Some(Some(node)) => {
                         object.serialize_entry(key.as_str(), &Object { cells, node })?;

@@ -21,12 +21,13 @@ use sea_orm::sea_query::{
     SqlWriterValues, Value as SqlValue, WindowStatement,
 };
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
+use serde_json::value::RawValue;
 
 use crate::engine::Map;
 use crate::engine::filter::condition;
 use crate::engine::model::{Model, RelKind};
 use crate::engine::pagination::{OrderTerm, Window, keyset_condition, sql_terms};
-use crate::engine::value::{key_text, read, to_sql, with_key_text};
+use crate::engine::value::{Cell, key_text, read, read_cell, to_sql, with_key_text};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::Access;
 
@@ -52,7 +53,7 @@ pub struct Reader {
 /// Columns not read (not selected, or secret) read as null.
 #[derive(Debug)]
 pub struct Row {
-    values: Vec<GqlValue>,
+    values: Vec<Cell>,
     slots: Slots,
 }
 
@@ -67,8 +68,20 @@ impl Row {
     /// The value of column `column`; null when it was not read.
     pub fn get(&self, column: usize) -> &GqlValue {
         match self.slots.get(column) {
-            Some(&slot) if slot != ABSENT => self.values.get(usize::from(slot)).unwrap_or(&NULL),
+            Some(&slot) if slot != ABSENT => self
+                .values
+                .get(usize::from(slot))
+                .map_or(&NULL, Cell::value),
             _ => &NULL,
+        }
+    }
+
+    /// The JSON text of column `column`, if it is a JSON column and was
+    /// read (not null).
+    pub fn json_text(&self, column: usize) -> Option<&RawValue> {
+        match self.values.get(usize::from(*self.slots.get(column)?))? {
+            Cell::Json(json) => Some(json.raw()),
+            Cell::Value(_) => None,
         }
     }
 }
@@ -132,7 +145,7 @@ fn read_row(
     let values = projection
         .iter()
         .enumerate()
-        .map(|(position, &c)| read(row, position, &info.columns[c], model))
+        .map(|(position, &c)| read_cell(row, position, &info.columns[c], model))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(Row {
         values,
@@ -520,12 +533,12 @@ fn read_joins(
             .projection
             .iter()
             .enumerate()
-            .map(|(i, &c)| read(r, read_back.first + i, &target.columns[c], model))
+            .map(|(i, &c)| read_cell(r, read_back.first + i, &target.columns[c], model))
             .collect::<ApiResult<Vec<_>>>()?;
         // No target row: its key reads as null.
         if read_back
             .key_position
-            .is_none_or(|p| matches!(values.get(p), None | Some(GqlValue::Null)))
+            .is_none_or(|p| matches!(values.get(p).map(Cell::value), None | Some(GqlValue::Null)))
         {
             these.push(None);
             continue;
@@ -865,7 +878,10 @@ mod tests {
         slots[4] = 0;
         slots[1] = 1;
         let row = Row {
-            values: vec![GqlValue::from(7), GqlValue::String("Kindia".into())],
+            values: vec![
+                Cell::Value(GqlValue::from(7)),
+                Cell::Value(GqlValue::String("Kindia".into())),
+            ],
             slots: slots.into(),
         };
         assert_eq!(row.get(4), &GqlValue::from(7));
