@@ -601,6 +601,22 @@ fn any_key(
     entity: usize,
     keys: &[(&str, &[GqlValue])],
 ) -> ApiResult<sea_orm::sea_query::Condition> {
+    let info = &ctx.model.entities[entity];
+    // A single-column key is one `IN` list: PostgreSQL plans and runs it
+    // as one index scan, where a hundred `OR`ed equalities (a batch
+    // upload's rows) took it ~0.45 ms to plan and ~0.5 ms to run, against
+    // ~0.1 and ~0.17 ms.
+    if let [pk] = info.pk[..] {
+        let c = &info.columns[pk];
+        let values = keys
+            .iter()
+            .filter_map(|(path, key)| {
+                key.first()
+                    .map(|value| to_sql(c, ctx.model, value, &format!("{path}.{}", c.gql)))
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        return Ok(sea_orm::sea_query::Condition::all().add(column_expr(&c.name).is_in(values)));
+    }
     let mut any = sea_orm::sea_query::Condition::any();
     for (path, key) in keys {
         any = any.add(key_condition(ctx, entity, key, path)?);
