@@ -11,6 +11,7 @@ use erd::ColumnType;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Value as SqlValue;
 use sea_orm::{ColIdx, QueryResult};
+use serde::de::DeserializeOwned;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
@@ -49,7 +50,7 @@ pub fn read<I: ColIdx>(
             .map(|d| GqlValue::String(d.format("%Y-%m-%d").to_string())),
         Scalar::DateTime => get::<DateTime<Utc>>(row, alias)?
             .map(|t| GqlValue::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))),
-        Scalar::Json | Scalar::GeoJson | Scalar::StringList => json(row, alias)?,
+        Scalar::Json | Scalar::GeoJson | Scalar::StringList => json::<GqlValue, _>(row, alias)?,
         Scalar::Enum(e) => {
             let info = &model.enums[e];
             let stored = match info.values.first().map(|(_, d)| d) {
@@ -148,34 +149,24 @@ pub fn read_cell<I: ColIdx>(
     ) {
         return read(row, alias, column, model).map(Cell::Value);
     }
-    use sea_orm::sqlx::Row as _;
-    use sea_orm::sqlx::types::Json;
-    let decoded = if let Some(pg) = row.try_as_pg_row() {
-        pg.try_get::<Option<Json<JsonText>>, _>(alias.as_sqlx_postgres_index())
-    } else if let Some(sqlite) = row.try_as_sqlite_row() {
-        sqlite.try_get::<Option<Json<JsonText>>, _>(alias.as_sqlx_sqlite_index())
-    } else {
-        return Err(ApiError::internal(
-            "a JSON column of a row of another backend",
-        ));
-    };
-    Ok(match decoded.map_err(ApiError::internal)? {
-        Some(Json(text)) => Cell::Json(Box::new(text)),
+    Ok(match json::<JsonText, _>(row, alias)? {
+        Some(text) => Cell::Json(Box::new(text)),
         None => Cell::Value(GqlValue::Null),
     })
 }
 
-/// A JSON column decoded straight into a GraphQL value, without a
-/// `serde_json::Value` in between (on a 5,000-row page with one JSON
-/// column, that step was a tenth of the request's CPU). Object keys come
-/// in the order the database returns them.
-fn json<I: ColIdx>(row: &QueryResult, alias: I) -> ApiResult<Option<GqlValue>> {
+/// A JSON column decoded straight into `T` (a GraphQL value, or a
+/// [`JsonText`]), without a `serde_json::Value` in between (on a
+/// 5,000-row page with one JSON column, that step was a tenth of the
+/// request's CPU). Object keys come in the order the database returns
+/// them.
+fn json<T: DeserializeOwned, I: ColIdx>(row: &QueryResult, alias: I) -> ApiResult<Option<T>> {
     use sea_orm::sqlx::Row as _;
     use sea_orm::sqlx::types::Json;
     let decoded = if let Some(pg) = row.try_as_pg_row() {
-        pg.try_get::<Option<Json<GqlValue>>, _>(alias.as_sqlx_postgres_index())
+        pg.try_get::<Option<Json<T>>, _>(alias.as_sqlx_postgres_index())
     } else if let Some(sqlite) = row.try_as_sqlite_row() {
-        sqlite.try_get::<Option<Json<GqlValue>>, _>(alias.as_sqlx_sqlite_index())
+        sqlite.try_get::<Option<Json<T>>, _>(alias.as_sqlx_sqlite_index())
     } else {
         // The gateway reads only PostgreSQL and SQLite rows.
         return Err(ApiError::internal(
