@@ -268,6 +268,29 @@ async fn batches_are_all_or_nothing(backend: Backend) {
         before,
         "a failed batch wrote rows"
     );
+    // A location that is not a GeoJSON object is refused, naming its item.
+    for location in [
+        json!({ "coordinates": [1, 2] }),
+        json!([1, 2]),
+        json!("POINT (1 2)"),
+    ] {
+        let body = app
+            .graphql(
+                "iaso",
+                "mutation($v: Int!, $l: GeoJSON) { createOrgUnits(inputs: [{ name: \"a\", versionId: $v }, { name: \"b\", versionId: $v, location: $l }]) { id } }",
+                json!({ "v": tree.version, "l": location }),
+            )
+            .await;
+        assert_error(&body, "BAD_USER_INPUT", Some("inputs[1].location"));
+        assert!(
+            error(&body)["message"]
+                .as_str()
+                .unwrap()
+                .contains("GeoJSON"),
+            "{body}"
+        );
+    }
+    assert_eq!(count(&app, "iaso", "org_unit").await, before);
 
     // A unique key taken inside the batch itself: CONFLICT, nothing written.
     let tenants = count(&app, "opentalk", "tenants").await;

@@ -247,7 +247,17 @@ pub fn to_sql(
             ),
             _ => return Err(bad("an RFC 3339 date-time")),
         },
-        Scalar::Json | Scalar::GeoJson => {
+        Scalar::Json => {
+            let json = value.clone().into_json().map_err(|_| bad("JSON"))?;
+            SqlValue::from(json)
+        }
+        Scalar::GeoJson => {
+            let GqlValue::Object(object) = value else {
+                return Err(bad("a GeoJSON object"));
+            };
+            if !matches!(object.get("type"), Some(GqlValue::String(_))) {
+                return Err(bad("a GeoJSON object with a string `type`"));
+            }
             let json = value.clone().into_json().map_err(|_| bad("JSON"))?;
             SqlValue::from(json)
         }
