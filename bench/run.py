@@ -767,7 +767,7 @@ def main():
         scripts = {}
         results["raw_statements"] = {}
         for w in WORKLOADS:
-            for attempt in range(5):
+            for _ in range(5):
                 graphql(cap_base + "/iaso/graphql", workloads["gateway"][w])  # warm
                 time.sleep(0.5)
                 offset = os.path.getsize(args.pg_log)

@@ -35,12 +35,14 @@ pub enum Scalar {
 }
 
 impl Scalar {
+    /// Values are stored in a JSON column.
+    pub fn stored_as_json(self) -> bool {
+        matches!(self, Self::Json | Self::GeoJson | Self::StringList)
+    }
+
     /// Values can be ordered and compared with `gt`/`lt`.
     pub fn comparable(self) -> bool {
-        !matches!(
-            self,
-            Self::Json | Self::GeoJson | Self::StringList | Self::Boolean
-        )
+        !(self.stored_as_json() || self == Self::Boolean)
     }
 
     /// The GraphQL type name of a single value.

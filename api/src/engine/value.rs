@@ -143,10 +143,7 @@ pub fn read_cell<I: ColIdx>(
     column: &ColumnInfo,
     model: &Model,
 ) -> ApiResult<Cell> {
-    if !matches!(
-        column.scalar,
-        Scalar::Json | Scalar::GeoJson | Scalar::StringList
-    ) {
+    if !column.scalar.stored_as_json() {
         return read(row, alias, column, model).map(Cell::Value);
     }
     Ok(match json::<JsonText, _>(row, alias)? {
@@ -247,15 +244,12 @@ pub fn to_sql(
             ),
             _ => return Err(bad("an RFC 3339 date-time")),
         },
-        Scalar::Json => {
-            let json = value.clone().into_json().map_err(|_| bad("JSON"))?;
-            SqlValue::from(json)
-        }
-        Scalar::GeoJson => {
-            let GqlValue::Object(object) = value else {
-                return Err(bad("a GeoJSON object"));
-            };
-            if !matches!(object.get("type"), Some(GqlValue::String(_))) {
+        Scalar::Json | Scalar::GeoJson => {
+            // A geometry is an object with a string `type` (RFC 7946);
+            // checked here rather than by the scalar, whose validator
+            // async-graphql applies to output too.
+            let geometry = matches!(value, GqlValue::Object(o) if matches!(o.get("type"), Some(GqlValue::String(_))));
+            if column.scalar == Scalar::GeoJson && !geometry {
                 return Err(bad("a GeoJSON object with a string `type`"));
             }
             let json = value.clone().into_json().map_err(|_| bad("JSON"))?;
