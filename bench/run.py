@@ -341,7 +341,53 @@ def bind(sql, params):
     return re.sub(r"\$(\d+)", literal, sql)
 
 
-def pgbench(url, script, seconds, workdir):
+def new_uuids(sql, made):
+    """`sql` with the literal UUIDs of a write's new rows made anew on each
+    execution (the column is unique)."""
+    for u in made:
+        sql = sql.replace(f"'{u}'", "gen_random_uuid()::text")
+    return sql
+
+
+# pgbench refuses a statement with more variables than this (its
+# MAX_ARGS, less one).
+PGBENCH_MAX_VARIABLES = 255
+
+
+def parameterised(statements, made):
+    """A pgbench script that sends each statement's parameters as
+    parameters (`:name` variables, which `-M prepared` binds as `$n`), as
+    the gateway does, and the `-D` definitions it needs. PostgreSQL may
+    then plan a statement afresh on each execution (a custom plan), as it
+    does the gateway's; with literals a prepared statement has nothing to
+    bind and is planned once. NULLs stay literals (a variable cannot be
+    NULL), and so do the UUIDs of a write's new rows (each execution needs
+    new ones); a statement with more parameters than pgbench allows keeps
+    its literals."""
+    lines, defines = [], []
+    for i, (sql, params) in enumerate(statements):
+        variables = [n for n, v in params.items() if v != "NULL" and v.strip("'") not in made]
+        if len(variables) > PGBENCH_MAX_VARIABLES:
+            lines.append(new_uuids(bind(sql, params), made))
+            continue
+
+        def reference(m, i=i, params=params):
+            n = int(m.group(1))
+            if n not in params:
+                raise SystemExit(f"parameter ${n} missing for: {sql}")
+            value = params[n]
+            if value == "NULL":
+                return value
+            if value.strip("'") in made:
+                return "gen_random_uuid()::text"
+            return f":s{i}p{n}"
+
+        lines.append(re.sub(r"\$(\d+)", reference, sql))
+        defines += [f"s{i}p{n}={params[n][1:-1].replace(chr(39) * 2, chr(39))}" for n in variables]
+    return lines, defines
+
+
+def pgbench(url, script, seconds, workdir, defines=()):
     env = dict(os.environ, PGOPTIONS=f"-c search_path={SCHEMA}")
     prefix = workdir / f"{script.stem}_log"
     for old in workdir.glob(f"{script.stem}_log*"):
@@ -362,6 +408,7 @@ def pgbench(url, script, seconds, workdir):
             str(script),
             "-l",
             f"--log-prefix={prefix}",
+            *(f"-D{d}" for d in defines),
             url,
         ],
         env=env,
@@ -393,7 +440,9 @@ def pgbench(url, script, seconds, workdir):
 
 
 def ms(us):
-    return f"{us / 1000:.1f}"
+    """Milliseconds: two decimals below one (a sub-millisecond floor would
+    otherwise round to 0.2 or 0.3), one above."""
+    return f"{us / 1000:.2f}" if us < 1000 else f"{us / 1000:.1f}"
 
 
 def ratio(a, b):
@@ -456,20 +505,25 @@ def render(results):
                  f"{r['metric_requests']} sequential requests, each read from the gateway's "
                  "`/metrics` before and after it (a caller's scope lookups, kept 5 s, add "
                  "their statements to the request that refreshes them). The raw-SQL floor replays the "
-                 "gateway's own statements for one steady-state request (captured from PostgreSQL's log, "
-                 "parameters bound as literals) with `pgbench -M prepared` at concurrency 1, in each "
-                 "turn of the gateway's concurrency-1 runs (the median of its runs' p50 is kept).")
+                 "gateway's own statements for one steady-state request (captured from PostgreSQL's log) "
+                 "with `pgbench -M prepared` at concurrency 1, in each turn of the gateway's "
+                 "concurrency-1 runs (the median of its runs' p50 is kept): with their parameters "
+                 "sent as parameters, as the gateway sends them (the floor), and, for comparison, "
+                 "bound as literals, which PostgreSQL plans once.")
     lines.append("")
-    lines.append("| workload | statements/request | at a smaller page | raw SQL p50 | gateway p50 (c=1) | gateway / raw |")
-    lines.append("|---|---:|---:|---:|---:|---:|")
+    lines.append("| workload | statements/request | at a smaller page | raw SQL p50 | with literals | "
+                 "gateway p50 (c=1) | gateway / raw | gateway / literals |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for w in WORKLOADS:
         s = r["statements"][w]
         small = r["statements_small_page"].get(w)
         raw = r["raw"][w]
+        lit = r["raw_literals"][w]
         g = r["load"]["gateway"][w]["1"]
         lines.append(
             f"| {w.upper()} | {s:g} | {'' if small is None else f'{small:g}'} | {ms(raw['p50_us'])} | "
-            f"{ms(g['p50_us'])} | {ratio(g['p50_us'], raw['p50_us'])} |"
+            f"{ms(lit['p50_us'])} | {ms(g['p50_us'])} | {ratio(g['p50_us'], raw['p50_us'])} | "
+            f"{ratio(g['p50_us'], lit['p50_us'])} |"
         )
     lines.append("")
     lines.append(f"Smaller pages: {r['small_pages']}.")
@@ -787,16 +841,19 @@ def main():
             else:
                 raise SystemExit(f"{w}: no request ran the steady state's {results['statements'][w]:g} statements")
             results["raw_statements"][w] = len(statements)
-            script = sql_dir / f"{w}.sql"
-            replay = "".join(bind(sql, p) + ";\n" for sql, p in statements)
-            if made:
-                # A write: in one transaction, as the gateway runs it, with
-                # new UUIDs each time (the column is unique).
-                for u in made:
-                    replay = replay.replace(f"'{u}'", "gen_random_uuid()::text")
-                replay = "BEGIN;\n" + replay + "COMMIT;\n"
-            script.write_text(replay)
-            scripts[w] = script
+            literal = [new_uuids(bind(sql, p), made) for sql, p in statements]
+            variable, defines = parameterised(statements, set(made))
+            for kind, lines, needs in (("literals", literal, ()), ("parameters", variable, defines)):
+                script = sql_dir / f"{w}_{kind}.sql"
+                replay = "".join(sql + ";\n" for sql in lines)
+                if made:
+                    # A write: in one transaction, as the gateway runs it.
+                    replay = "BEGIN;\n" + replay + "COMMIT;\n"
+                script.write_text(replay)
+                scripts[(w, kind)] = (script, needs)
+                # Fails the run now if PostgreSQL cannot type a parameter
+                # from its context (pgbench sends them untyped).
+                pgbench(url, script, 1, sql_dir, needs)
         stop(capture_process)
         forget_w6()
 
@@ -815,18 +872,21 @@ def main():
                 body_file.write_text(workloads[server][w])
                 wrk(endpoints[server], body_file, 16, warmup)
                 load[server][w] = {}
-            raw_runs = []
+            raw_runs = {"parameters": [], "literals": []}
             for c in CONCURRENCIES:
                 runs = {server: [] for server in servers}
                 for rep in range(repeat):
                     turn = list(servers if rep % 2 == 0 else servers[::-1])
                     if c == 1:
-                        # Always next to the gateway: gateway, raw, peer;
-                        # then peer, raw, gateway.
-                        turn.insert(1, "raw")
+                        # Always next to the gateway: gateway, raw (as
+                        # issued, then with literals), peer; then peer,
+                        # raw, gateway.
+                        turn[1:1] = ["raw", "literals"] if rep % 2 == 0 else ["literals", "raw"]
                     for server in turn:
-                        if server == "raw":
-                            raw_runs.append(pgbench(url, scripts[w], seconds, sql_dir))
+                        if server in ("raw", "literals"):
+                            kind = "parameters" if server == "raw" else "literals"
+                            script, needs = scripts[(w, kind)]
+                            raw_runs[kind].append(pgbench(url, script, seconds, sql_dir, needs))
                             continue
                         r = wrk(endpoints[server], body_dir / f"{server}_{w}.json", c, seconds)
                         expected = sizes[(server, w)]
@@ -842,11 +902,13 @@ def main():
                         f"p99 {ms(r['p99_us'])} ms  errors {r['errors']}  (runs: "
                         + ", ".join(f"{x:.1f}" for x in r["runs_rps"]) + ")")
                 if c == 1:
-                    raw = sorted(raw_runs, key=lambda x: x["p50_us"])[len(raw_runs) // 2]
-                    raw["runs_p50_us"] = [x["p50_us"] for x in raw_runs]
-                    results.setdefault("raw", {})[w] = raw
-                    log(f"raw SQL      {w} c=1  {results['raw_statements'][w]} statements, p50 "
-                        f"{ms(raw['p50_us'])} ms (runs: " + ", ".join(ms(x) for x in raw["runs_p50_us"]) + ")")
+                    for kind, key in (("parameters", "raw"), ("literals", "raw_literals")):
+                        runs_of = raw_runs[kind]
+                        raw = sorted(runs_of, key=lambda x: x["p50_us"])[len(runs_of) // 2]
+                        raw["runs_p50_us"] = [x["p50_us"] for x in runs_of]
+                        results.setdefault(key, {})[w] = raw
+                        log(f"raw SQL      {w} c=1  {results['raw_statements'][w]} statements ({kind}), p50 "
+                            f"{ms(raw['p50_us'])} ms (runs: " + ", ".join(ms(x) for x in raw["runs_p50_us"]) + ")")
         results["load"] = load
         forget_w6()
         results["rss_kib"] = {
