@@ -19,7 +19,8 @@ What it does, in order (details in BENCHMARKS.md):
     floor;
  7. measures each workload with wrk at concurrency 1, 16 and 64, the
     servers taking turns, the captured SQL replayed with pgbench at
-    concurrency 1 in the same turns, and reads the gateway's peak RSS
+    concurrency 1 in the same turns (its parameters sent as parameters,
+    the floor, and bound as literals, for comparison), and reads the gateway's peak RSS
     (VmHWM);
  8. writes the figures into BENCHMARKS.md (between the result markers) and
     target/bench/results.json, then drops the bench_ schema.
