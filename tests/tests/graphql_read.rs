@@ -745,9 +745,20 @@ async fn plain_node_lists_answer_as_the_executor_does(backend: Backend) {
             "{{ orgUnits(first: 8, orderBy: [{{ field: PATH }}]) {{ nodes {{ id kids: children(first: 4, orderBy: [{{ field: NAME, direction: DESC }}]) {{ pageInfo {{ hasNextPage }} nodes {{ {PLAIN_SELECTION} {extra} }} }} }} }} }} {UNIT_FRAGMENT}"
         )
     };
+    // Pages under the rows that ask only for `nodes`: the rows' list holds
+    // them, one list in all.
+    let pages_inside = |extra: &str| {
+        format!(
+            "{{ orgUnits(first: 8, orderBy: [{{ field: PATH }}]) {{ nodes {{ id kids: children(first: 4, orderBy: [{{ field: NAME, direction: DESC }}]) {{ nodes {{ {PLAIN_SELECTION} {extra} }} }} }} }} }} {UNIT_FRAGMENT}"
+        )
+    };
     // A connection inside the rows: the executor answers those lists.
     let connection = "zz: children(first: 1) { totalCount }";
-    for (query, plain_lists) in [(&root as &dyn Fn(&str) -> String, 1), (&nested, 8)] {
+    for (query, plain_lists) in [
+        (&root as &dyn Fn(&str) -> String, 1),
+        (&nested, 8),
+        (&pages_inside, 1),
+    ] {
         let before = app.metric("gateway_plain_node_lists_total", "iaso").await;
         let plain = app.graphql_text("iaso", &query(""), json!({})).await;
         let after = app.metric("gateway_plain_node_lists_total", "iaso").await;
@@ -784,6 +795,53 @@ async fn plain_node_lists_answer_as_the_executor_does(backend: Backend) {
         );
         assert!(plain.contains("\"a\":1.5e+300"), "{plain}");
         assert!(plain.contains("\"aliases\":[]"), "{plain}");
+    }
+    // A relation's key given twice: the executor merges both selections,
+    // and so the list is left to it.
+    let before = app.metric("gateway_plain_node_lists_total", "iaso").await;
+    let twice = app
+        .graphql_text(
+            "iaso",
+            "{ orgUnits(first: 3, orderBy: [{ field: PATH }]) { nodes { id parent { id } parent { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        app.metric("gateway_plain_node_lists_total", "iaso").await,
+        before,
+        "{twice}"
+    );
+    assert!(twice.contains("\"parent\":{\"id\":"), "{twice}");
+    assert!(twice.contains(",\"name\":"), "{twice}");
+    // A connection given twice, under rows the executor answers or at the
+    // root: the executor merges both `nodes` selections, so neither is a
+    // plain list (the first one's placeholder would win the merge).
+    for (query, rows) in [
+        (
+            "{ orgUnits(first: 3, orderBy: [{ field: PATH }]) { nodes { id kids: children(first: 2) { totalCount nodes { id } } kids: children(first: 2) { nodes { name } } } } }",
+            "/data/orgUnits/nodes/0/kids/nodes",
+        ),
+        (
+            "{ a: orgUnits(first: 3) { nodes { id } } ...more } fragment more on Query { a: orgUnits(first: 3) { nodes { name } } }",
+            "/data/a/nodes",
+        ),
+    ] {
+        let merged = app.graphql_text("iaso", query, json!({})).await;
+        assert_eq!(
+            app.metric("gateway_plain_node_lists_total", "iaso").await,
+            before,
+            "{merged}"
+        );
+        let answer: Value = serde_json::from_str(&merged).unwrap();
+        let rows = answer.pointer(rows).and_then(|r| r.as_array()).unwrap();
+        assert!(rows.len() >= 2, "{merged}");
+        for row in rows {
+            assert!(
+                row.get("id").is_some() && row.get("name").is_some(),
+                "{merged}"
+            );
+        }
+        assert!(answer.get("errors").is_none(), "{merged}");
     }
 }
 

@@ -1,47 +1,59 @@
 //! Plain pages: a connection's `nodes` whose selection is only columns,
-//! `__typename` and prefetched belongs-to or has-one relations of the same
-//! kind is written straight from its rows.
+//! `__typename`, prefetched belongs-to or has-one relations and prefetched
+//! paged relations that select only `nodes`, all of the same kind, is
+//! written straight from its rows.
 //!
 //! async-graphql's dynamic executor resolves every field of every row on
 //! its own: a boxed future, an argument map, an output check and a clone
 //! per field, which for a 5,000-row page of eight columns is 40,000 field
 //! resolutions and most of the request's CPU. When a connection's rows are
 //! already in memory (a root page, or a prefetched child page) and a `nodes`
-//! selection asks for nothing but columns and single related rows that the
-//! prefetch has loaded, the connection's resolver offers that list under
-//! the field's response path; [`PlainNodesExtension`] answers the `nodes`
-//! field with a placeholder for it, the executor never descends into the
-//! rows, and the response's JSON is written with the rows in the
-//! placeholder's place. Any other selection (a connection, `edges`, a
-//! relation the caller may not read, a related row not prefetched) takes
-//! the executor's path.
+//! selection asks for nothing but columns, single related rows and pages of
+//! related rows that the prefetch has loaded, the connection's resolver
+//! offers that list under the field's response path;
+//! [`PlainNodesExtension`] answers the `nodes` field with a placeholder for
+//! it, the executor never descends into the rows, and the response's JSON
+//! is written with the rows in the placeholder's place. Any other
+//! selection (a connection that asks for more than `nodes`, `edges`, a
+//! relation the caller may not read, a related row or page not prefetched,
+//! a relation's key given twice) takes the executor's path, and so does
+//! every `nodes` at or below a response key the document gives more than
+//! once: the executor resolves each of those fields on its own and merges
+//! their values, and a placeholder, a string, does not merge (the first
+//! would win, without the fields the others select).
 //!
 //! The JSON is what the executor would produce: response keys (aliases)
 //! in selection order with fragments flattened (the schema has no
 //! interfaces or unions, so every valid fragment inside a row applies, and
 //! `@skip`/`@include` are removed before execution), the first of repeated
-//! keys kept, enum values as their names.
+//! column keys kept (validation makes them the same field), enum values as
+//! their names.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, ResolveInfo,
+};
+use async_graphql::parser::types::{
+    ExecutableDocument, Field, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{
-    Name, QueryPathNode, Response, SelectionField, ServerError, ServerResult, Value as GqlValue,
+    Name, Positioned, QueryPathNode, QueryPathSegment, Response, SelectionField, ServerError,
+    ServerResult, Value as GqlValue, Variables,
 };
 use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::{Error as _, SerializeMap, Serializer};
 
 use crate::engine::Map;
+use crate::engine::loader::{Children, RelationArgs};
 use crate::engine::model::{Member, Model, RelKind};
 use crate::engine::prefetch::{ByValue, Lookup};
-use crate::engine::schema::{RequestContext, node_projection};
-use crate::engine::sql::Row;
-use crate::engine::value::with_key_text;
+use crate::engine::schema::{Limits, RequestContext, node_projection, spec_from_args};
+use crate::engine::sql::{Page, Row};
+use crate::engine::value::{key_text, with_key_text};
 use crate::policy::Access;
 
 /// What one row of a plain selection answers, per response key.
@@ -57,6 +69,20 @@ enum Cell {
         from: usize,
         /// The target's rows it is looked up in.
         lookup: Lookup,
+        cells: Vec<(Name, Cell)>,
+    },
+    /// A has-many or many-to-many connection selecting only `nodes`, read
+    /// from the prefetched page its resolver would look up.
+    Many {
+        /// This row's key column, the page's parent.
+        from: usize,
+        /// The rest of the page's key.
+        owner: usize,
+        relation: usize,
+        args: Arc<RelationArgs>,
+        /// The response key of its `nodes`, and what each of its rows
+        /// answers.
+        nodes: Name,
         cells: Vec<(Name, Cell)>,
     },
 }
@@ -77,6 +103,10 @@ pub struct PlainNodes {
     marker: String,
     /// Counts the lists answered this way (the domain's metric).
     served: Option<Arc<AtomicU64>>,
+    /// The response keys (dotted, without list indices) the document gives
+    /// more than once, read when it is parsed; `None` inside if it was too
+    /// large to look through. Until then no list is plain.
+    merged: OnceLock<Option<Vec<String>>>,
 }
 
 impl Default for PlainNodes {
@@ -86,6 +116,7 @@ impl Default for PlainNodes {
             taken: Mutex::default(),
             marker: format!("\u{0}{}:", uuid::Uuid::new_v4().simple()),
             served: None,
+            merged: OnceLock::new(),
         }
     }
 }
@@ -104,12 +135,14 @@ impl PlainNodes {
     pub fn offer(
         request: &RequestContext,
         model: &Model,
+        limits: &Limits,
         entity: usize,
         path: Option<&QueryPathNode<'_>>,
         connection: SelectionField<'_>,
         rows: &[Arc<Row>],
     ) {
         let (access, prefetched) = (&request.reader.access, &request.prefetched);
+        let plain_nodes = &request.plain_nodes;
         let mut seen: Map<&str, usize> = Map::default();
         for field in connection.selection_set() {
             if field.name() == "nodes" {
@@ -119,15 +152,18 @@ impl PlainNodes {
         for field in connection.selection_set() {
             let key = field.alias().unwrap_or(field.name());
             // A repeated `nodes` key merges selections: left to the executor.
-            if field.name() != "nodes" || seen.get(key) != Some(&1) {
+            if field.name() != "nodes"
+                || seen.get(key) != Some(&1)
+                || plain_nodes.merges_at(path, key)
+            {
                 continue;
             }
-            let Some(cells) = plan(model, access, entity, field.selection_set()) else {
+            let Some(cells) = plan(model, access, limits, entity, field.selection_set()) else {
                 continue;
             };
-            let Some(Some(nodes)) = prefetched.with_by_column(|by_column| {
+            let Some(Some(nodes)) = prefetched.with_rows(|by_column, children| {
                 rows.iter()
-                    .map(|row| resolve(by_column, &cells, row))
+                    .map(|row| resolve(by_column, children, &cells, row))
                     .collect::<Option<Vec<_>>>()
             }) else {
                 continue;
@@ -137,10 +173,36 @@ impl PlainNodes {
                 let _ = write!(response_path, "{path}.");
             }
             response_path.push_str(key);
-            if let Ok(mut offered) = request.plain_nodes.offered.lock() {
+            if let Ok(mut offered) = plain_nodes.offered.lock() {
                 offered.insert(response_path, PlainList { cells, nodes });
             }
         }
+    }
+
+    /// Whether the executor merges fields at or above the `nodes` field
+    /// `key` under `path` (or may: before the document was read, or when
+    /// it was too large to read).
+    fn merges_at(&self, path: Option<&QueryPathNode<'_>>, key: &str) -> bool {
+        let Some(Some(merged)) = self.merged.get() else {
+            return true;
+        };
+        if merged.is_empty() {
+            return false;
+        }
+        let mut names = vec![key];
+        let mut node = path;
+        while let Some(n) = node {
+            if let QueryPathSegment::Name(name) = n.segment {
+                names.push(name);
+            }
+            node = n.parent;
+        }
+        names.reverse();
+        let keys = names.join(".");
+        merged.iter().any(|m| {
+            keys.strip_prefix(m.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
     }
 
     /// The placeholder of the list offered for the `nodes` field at
@@ -246,17 +308,26 @@ struct PlainList {
     nodes: Vec<Node>,
 }
 
-/// A row and, for each relation cell in order, its related row (`None`:
-/// null).
+/// A row and, for each relation cell in order, what it relates to.
 struct Node {
     row: Arc<Row>,
-    related: Vec<Option<Node>>,
+    related: Vec<Related>,
+}
+
+enum Related {
+    /// A single related row (`None`: null).
+    One(Option<Node>),
+    /// A page of related rows.
+    Many(Vec<Node>),
 }
 
 impl Serialize for PlainList {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let cells = &self.cells;
-        serializer.collect_seq(self.nodes.iter().map(|node| Object { cells, node }))
+        Rows {
+            cells: &self.cells,
+            rows: &self.nodes,
+        }
+        .serialize(serializer)
     }
 }
 
@@ -280,10 +351,23 @@ impl Serialize for Object<'_> {
                     None => object.serialize_entry(key.as_str(), self.node.row.get(*index))?,
                 },
                 Cell::One { cells, .. } => match related.next() {
-                    Some(Some(node)) => {
+                    Some(Related::One(Some(node))) => {
                         object.serialize_entry(key.as_str(), &Object { cells, node })?;
                     }
-                    _ => object.serialize_entry(key.as_str(), &GqlValue::Null)?,
+                    Some(Related::One(None)) => {
+                        object.serialize_entry(key.as_str(), &GqlValue::Null)?;
+                    }
+                    _ => return Err(S::Error::custom("a plain row without its related row")),
+                },
+                Cell::Many { nodes, cells, .. } => match related.next() {
+                    Some(Related::Many(rows)) => object.serialize_entry(
+                        key.as_str(),
+                        &Connection {
+                            key: nodes,
+                            rows: Rows { cells, rows },
+                        },
+                    )?,
+                    _ => return Err(S::Error::custom("a plain row without its related page")),
                 },
             }
         }
@@ -291,12 +375,42 @@ impl Serialize for Object<'_> {
     }
 }
 
+/// A connection written as its only field, `nodes`.
+struct Connection<'a> {
+    key: &'a Name,
+    rows: Rows<'a>,
+}
+
+impl Serialize for Connection<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut object = serializer.serialize_map(Some(1))?;
+        object.serialize_entry(self.key.as_str(), &self.rows)?;
+        object.end()
+    }
+}
+
+/// Rows written as a list of their selection's objects.
+struct Rows<'a> {
+    cells: &'a [(Name, Cell)],
+    rows: &'a [Node],
+}
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let cells = self.cells;
+        serializer.collect_seq(self.rows.iter().map(|node| Object { cells, node }))
+    }
+}
+
 /// The cells of a selection of `entity`'s fields, or `None` if it selects
-/// anything but columns, `__typename` and readable belongs-to or has-one
-/// relations (themselves selecting the same).
+/// anything but columns, `__typename`, readable belongs-to or has-one
+/// relations and readable paged relations that select only `nodes`
+/// (themselves selecting the same), or a relation's key twice (the
+/// executor merges their selections).
 fn plan<'a>(
     model: &Model,
     access: &Access,
+    limits: &Limits,
     entity: usize,
     fields: impl Iterator<Item = SelectionField<'a>>,
 ) -> Option<Vec<(Name, Cell)>> {
@@ -313,63 +427,143 @@ fn plan<'a>(
                     if !access.can_read(target) {
                         return None;
                     }
-                    let (from, lookup) = match info.relations[r].kind {
-                        RelKind::BelongsTo { column } => {
-                            (column, model.entities[target].single_pk()?)
+                    match info.relations[r].kind {
+                        RelKind::BelongsTo { column } => one(
+                            model,
+                            access,
+                            limits,
+                            (column, model.entities[target].single_pk()?),
+                            target,
+                            field,
+                        )?,
+                        RelKind::HasOne { column } => one(
+                            model,
+                            access,
+                            limits,
+                            (info.single_pk()?, column),
+                            target,
+                            field,
+                        )?,
+                        RelKind::HasMany { .. } | RelKind::ManyToMany { .. } => {
+                            many(model, access, limits, entity, r, field)?
                         }
-                        RelKind::HasOne { column } => (info.single_pk()?, column),
-                        RelKind::HasMany { .. } | RelKind::ManyToMany { .. } => return None,
-                    };
-                    Cell::One {
-                        from,
-                        lookup: Lookup {
-                            entity: target,
-                            column: lookup,
-                            projection: Arc::new(node_projection(
-                                model,
-                                target,
-                                field.selection_set(),
-                                &[],
-                            )),
-                        },
-                        cells: plan(model, access, target, field.selection_set())?,
                     }
                 }
             },
         };
         let key = field.alias().unwrap_or(field.name());
-        if cells.iter().all(|(k, _)| k.as_str() != key) {
-            cells.push((Name::new(key), cell));
+        match cells.iter().find(|(k, _)| k.as_str() == key) {
+            None => cells.push((Name::new(key), cell)),
+            Some((_, Cell::Column { .. } | Cell::Typename(_))) => {}
+            Some(_) => return None,
         }
     }
     Some(cells)
 }
 
-/// A row with its related rows, or `None` if a relation's rows were not
-/// prefetched.
+/// A single related row's cell: `from`, the column of this row looked
+/// up, and the target's column it is looked up in.
+fn one(
+    model: &Model,
+    access: &Access,
+    limits: &Limits,
+    (from, column): (usize, usize),
+    target: usize,
+    field: SelectionField<'_>,
+) -> Option<Cell> {
+    Some(Cell::One {
+        from,
+        lookup: Lookup {
+            entity: target,
+            column,
+            projection: Arc::new(node_projection(model, target, field.selection_set(), &[])),
+        },
+        cells: plan(model, access, limits, target, field.selection_set())?,
+    })
+}
+
+/// A page's cell, if its connection selects `nodes` once and nothing
+/// else, under the key its resolver computes from the same arguments (a
+/// bad argument is the resolver's to report).
+fn many(
+    model: &Model,
+    access: &Access,
+    limits: &Limits,
+    owner: usize,
+    relation: usize,
+    field: SelectionField<'_>,
+) -> Option<Cell> {
+    let target = model.entities[owner].relations[relation].target;
+    let mut selected = field.selection_set();
+    let nodes = selected.next()?;
+    if nodes.name() != "nodes" || selected.next().is_some() {
+        return None;
+    }
+    let args: async_graphql::indexmap::IndexMap<Name, GqlValue> =
+        field.arguments().ok()?.into_iter().collect();
+    let spec = spec_from_args(model, target, &args, field, limits).ok()?;
+    Some(Cell::Many {
+        from: model.entities[owner].single_pk()?,
+        owner,
+        relation,
+        args: Arc::new(RelationArgs::new(spec)),
+        nodes: Name::new(nodes.alias().unwrap_or("nodes")),
+        cells: plan(model, access, limits, target, nodes.selection_set())?,
+    })
+}
+
+/// A row with what its relations relate it to, or `None` if a relation's
+/// rows or page were not prefetched.
 fn resolve(
     by_column: &Map<Lookup, ByValue>,
+    children: &Map<Children, Arc<Page>>,
     cells: &[(Name, Cell)],
     row: &Arc<Row>,
 ) -> Option<Node> {
     let mut related = Vec::new();
     for (_, cell) in cells {
-        if let Cell::One {
-            from,
-            lookup,
-            cells,
-        } = cell
-        {
-            related.push(match row.get(*from) {
+        match cell {
+            Cell::One {
+                from,
+                lookup,
+                cells,
+            } => related.push(Related::One(match row.get(*from) {
                 GqlValue::Null => None,
                 value => {
                     let rows = with_key_text(value, |key| by_column.get(lookup)?.get(key))?;
                     match rows.first() {
-                        Some(row) => Some(resolve(by_column, cells, row)?),
+                        Some(row) => Some(resolve(by_column, children, cells, row)?),
                         None => None,
                     }
                 }
-            });
+            })),
+            Cell::Many {
+                from,
+                owner,
+                relation,
+                args,
+                cells,
+                ..
+            } => {
+                let parent = row.get(*from);
+                if matches!(parent, GqlValue::Null) {
+                    return None;
+                }
+                let page = children.get(&Children {
+                    owner: *owner,
+                    relation: *relation,
+                    parent: parent.clone(),
+                    key: key_text(parent),
+                    args: args.clone(),
+                })?;
+                let rows = page
+                    .rows
+                    .iter()
+                    .map(|row| resolve(by_column, children, cells, row))
+                    .collect::<Option<Vec<_>>>()?;
+                related.push(Related::Many(rows));
+            }
+            Cell::Typename(_) | Cell::Column { .. } => {}
         }
     }
     Some(Node {
@@ -390,8 +584,103 @@ impl ExtensionFactory for PlainNodesExtension {
 
 struct PlainNodesHook;
 
+/// Selections looked through at most for merged keys; a larger document
+/// (its fragments spread where they are used) gets no plain list.
+const MERGE_SCAN_BUDGET: usize = 20_000;
+
+/// The response keys (dotted, without list indices) that `document` gives
+/// more than once among their siblings, fragments spread; `None` if that
+/// takes more than [`MERGE_SCAN_BUDGET`] selections. This runs before
+/// validation, so an unknown fragment is skipped (validation refuses it)
+/// and a cycle of fragments ends on the budget.
+fn merged_keys(document: &ExecutableDocument) -> Option<Vec<String>> {
+    let mut merged = Vec::new();
+    let mut budget = MERGE_SCAN_BUDGET;
+    for (_, operation) in document.operations.iter() {
+        merged_below(
+            &operation.node.selection_set.node,
+            &document.fragments,
+            "",
+            &mut merged,
+            &mut budget,
+        )?;
+    }
+    Some(merged)
+}
+
+type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
+fn merged_below(
+    set: &SelectionSet,
+    fragments: &Fragments,
+    prefix: &str,
+    merged: &mut Vec<String>,
+    budget: &mut usize,
+) -> Option<()> {
+    let mut fields = Vec::new();
+    spread(set, fragments, &mut fields, budget)?;
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for field in &fields {
+        *count.entry(field.response_key().node.as_str()).or_default() += 1;
+    }
+    for field in fields {
+        let key = field.response_key().node.as_str();
+        let path = if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match count.get(key) {
+            Some(1) => merged_below(&field.selection_set.node, fragments, &path, merged, budget)?,
+            // Once per key: everything below it is merged too.
+            _ if !merged.contains(&path) => merged.push(path),
+            _ => {}
+        }
+    }
+    Some(())
+}
+
+/// The fields of `set`, its fragments spread.
+fn spread<'a>(
+    set: &'a SelectionSet,
+    fragments: &'a Fragments,
+    fields: &mut Vec<&'a Field>,
+    budget: &mut usize,
+) -> Option<()> {
+    for selection in &set.items {
+        *budget = budget.checked_sub(1)?;
+        match &selection.node {
+            Selection::Field(field) => fields.push(&field.node),
+            Selection::FragmentSpread(name) => {
+                if let Some(fragment) = fragments.get(&name.node.fragment_name.node) {
+                    spread(&fragment.node.selection_set.node, fragments, fields, budget)?;
+                }
+            }
+            Selection::InlineFragment(inline) => {
+                spread(&inline.node.selection_set.node, fragments, fields, budget)?;
+            }
+        }
+    }
+    Some(())
+}
+
 #[async_graphql::async_trait::async_trait]
 impl Extension for PlainNodesHook {
+    /// Reads which keys the document merges, for [`PlainNodes::offer`].
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if let Some(request) = ctx.data_opt::<RequestContext>() {
+            let _ = request.plain_nodes.merged.set(merged_keys(&document));
+        }
+        Ok(document)
+    }
+
     async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,

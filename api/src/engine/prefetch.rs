@@ -73,9 +73,15 @@ impl Prefetched {
             .cloned()
     }
 
-    /// Calls `f` with every prefetched by-column row, under one lock.
-    pub fn with_by_column<T>(&self, f: impl FnOnce(&Map<Lookup, ByValue>) -> T) -> Option<T> {
-        Some(f(&*self.by_column.lock().ok()?))
+    /// Calls `f` with every prefetched by-column row and child page, under
+    /// their locks (taken in this order; nothing else holds both).
+    pub fn with_rows<T>(
+        &self,
+        f: impl FnOnce(&Map<Lookup, ByValue>, &Map<Children, Arc<Page>>) -> T,
+    ) -> Option<T> {
+        let by_column = self.by_column.lock().ok()?;
+        let children = self.children.lock().ok()?;
+        Some(f(&by_column, &children))
     }
 
     pub fn children(&self, key: &Children) -> Option<Arc<Page>> {

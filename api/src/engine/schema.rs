@@ -176,6 +176,7 @@ impl Connection {
     fn offer_plain_nodes(
         &self,
         model: &Model,
+        limits: &Limits,
         ctx: &ResolverContext<'_>,
         request: &RequestContext,
     ) {
@@ -188,6 +189,7 @@ impl Connection {
             PlainNodes::offer(
                 request,
                 model,
+                limits,
                 self.entity,
                 ctx.ctx.path_node.as_ref(),
                 ctx.ctx.field(),
@@ -678,7 +680,7 @@ pub fn build(
                                     parent: node.0.get(owner_pk).clone(),
                                 };
                                 let conn = connection(target_index, source, spec);
-                                conn.offer_plain_nodes(&m, &ctx, request(&ctx)?);
+                                conn.offer_plain_nodes(&m, &limits, &ctx, request(&ctx)?);
                                 Ok(Some(FieldValue::owned_any(conn)))
                             })
                         },
@@ -748,7 +750,7 @@ pub fn build(
                                 } else {
                                     rows.await?;
                                 }
-                                conn.offer_plain_nodes(&m, &ctx, request);
+                                conn.offer_plain_nodes(&m, &limits, &ctx, request);
                             }
                             Ok(Some(FieldValue::owned_any(conn)))
                         })
