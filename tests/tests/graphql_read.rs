@@ -761,8 +761,11 @@ async fn plain_node_lists_answer_as_the_executor_does(backend: Backend) {
     ] {
         let before = app.metric("gateway_plain_node_lists_total", "iaso").await;
         let plain = app.graphql_text("iaso", &query(""), json!({})).await;
+        // Again: the text's parse is now cached, and must be read as well.
+        let again = app.graphql_text("iaso", &query(""), json!({})).await;
+        assert_eq!(plain, again);
         let after = app.metric("gateway_plain_node_lists_total", "iaso").await;
-        assert_eq!(after - before, plain_lists, "{plain}");
+        assert_eq!(after - before, 2 * plain_lists, "{plain}");
         let executed = app
             .graphql_text("iaso", &query(connection), json!({}))
             .await;

@@ -513,6 +513,8 @@ pub fn build(
     limits: Limits,
 ) -> Result<Schema, SchemaError> {
     let mut query = Object::new("Query");
+    // Plain lists first: it reads every parsed document, also the ones the
+    // parse cache answers without reaching the extensions after it.
     let mut builder = Schema::build("Query", Some("Mutation"), None)
         .extension(PlainNodesExtension)
         .extension(crate::engine::parsed::ParsedQueries::default())
