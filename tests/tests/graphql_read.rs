@@ -828,6 +828,10 @@ async fn plain_node_lists_answer_as_the_executor_does(backend: Backend) {
             "{ a: orgUnits(first: 3) { nodes { id } } ...more } fragment more on Query { a: orgUnits(first: 3) { nodes { name } } }",
             "/data/a/nodes",
         ),
+        (
+            "{ orgUnits(first: 3) { nodes { id } nodes { name } } }",
+            "/data/orgUnits/nodes",
+        ),
     ] {
         let merged = app.graphql_text("iaso", query, json!({})).await;
         assert_eq!(

@@ -143,19 +143,10 @@ impl PlainNodes {
     ) {
         let (access, prefetched) = (&request.reader.access, &request.prefetched);
         let plain_nodes = &request.plain_nodes;
-        let mut seen: Map<&str, usize> = Map::default();
-        for field in connection.selection_set() {
-            if field.name() == "nodes" {
-                *seen.entry(field.alias().unwrap_or("nodes")).or_default() += 1;
-            }
-        }
         for field in connection.selection_set() {
             let key = field.alias().unwrap_or(field.name());
-            // A repeated `nodes` key merges selections: left to the executor.
-            if field.name() != "nodes"
-                || seen.get(key) != Some(&1)
-                || plain_nodes.merges_at(path, key)
-            {
+            // A repeated `nodes` key is among the merged ones.
+            if field.name() != "nodes" || plain_nodes.merges_at(path, key) {
                 continue;
             }
             let Some(cells) = plan(model, access, limits, entity, field.selection_set()) else {
@@ -596,11 +587,12 @@ const MERGE_SCAN_BUDGET: usize = 20_000;
 fn merged_keys(document: &ExecutableDocument) -> Option<Vec<String>> {
     let mut merged = Vec::new();
     let mut budget = MERGE_SCAN_BUDGET;
+    let mut path = String::new();
     for (_, operation) in document.operations.iter() {
         merged_below(
             &operation.node.selection_set.node,
             &document.fragments,
-            "",
+            &mut path,
             &mut merged,
             &mut budget,
         )?;
@@ -610,10 +602,12 @@ fn merged_keys(document: &ExecutableDocument) -> Option<Vec<String>> {
 
 type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 
+/// [`merged_keys`] below `path`, the dotted keys down to `set` (restored
+/// when it returns `Some`).
 fn merged_below(
     set: &SelectionSet,
     fragments: &Fragments,
-    prefix: &str,
+    path: &mut String,
     merged: &mut Vec<String>,
     budget: &mut usize,
 ) -> Option<()> {
@@ -625,17 +619,18 @@ fn merged_below(
     }
     for field in fields {
         let key = field.response_key().node.as_str();
-        let path = if prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{prefix}.{key}")
-        };
+        let above = path.len();
+        if above > 0 {
+            path.push('.');
+        }
+        path.push_str(key);
         match count.get(key) {
-            Some(1) => merged_below(&field.selection_set.node, fragments, &path, merged, budget)?,
+            Some(1) => merged_below(&field.selection_set.node, fragments, path, merged, budget)?,
             // Once per key: everything below it is merged too.
-            _ if !merged.contains(&path) => merged.push(path),
+            _ if !merged.contains(path) => merged.push(path.clone()),
             _ => {}
         }
+        path.truncate(above);
     }
     Some(())
 }

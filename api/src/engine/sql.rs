@@ -67,21 +67,23 @@ static NULL: GqlValue = GqlValue::Null;
 impl Row {
     /// The value of column `column`; null when it was not read.
     pub fn get(&self, column: usize) -> &GqlValue {
-        match self.slots.get(column) {
-            Some(&slot) if slot != ABSENT => self
-                .values
-                .get(usize::from(slot))
-                .map_or(&NULL, Cell::value),
-            _ => &NULL,
-        }
+        self.cell(column).map_or(&NULL, Cell::value)
     }
 
     /// The JSON text of column `column`, if it is a JSON column and was
     /// read (not null).
     pub fn json_text(&self, column: usize) -> Option<&RawValue> {
-        match self.values.get(usize::from(*self.slots.get(column)?))? {
+        match self.cell(column)? {
             Cell::Json(json) => Some(json.raw()),
             Cell::Value(_) => None,
+        }
+    }
+
+    /// What the row holds for column `column`, if it was read.
+    fn cell(&self, column: usize) -> Option<&Cell> {
+        match self.slots.get(column) {
+            Some(&slot) if slot != ABSENT => self.values.get(usize::from(slot)),
+            _ => None,
         }
     }
 }

@@ -248,8 +248,9 @@ pub fn to_sql(
             // A geometry is an object with a string `type` (RFC 7946);
             // checked here rather than by the scalar, whose validator
             // async-graphql applies to output too.
-            let geometry = matches!(value, GqlValue::Object(o) if matches!(o.get("type"), Some(GqlValue::String(_))));
-            if column.scalar == Scalar::GeoJson && !geometry {
+            if column.scalar == Scalar::GeoJson
+                && !matches!(value, GqlValue::Object(o) if matches!(o.get("type"), Some(GqlValue::String(_))))
+            {
                 return Err(bad("a GeoJSON object with a string `type`"));
             }
             let json = value.clone().into_json().map_err(|_| bad("JSON"))?;
