@@ -330,24 +330,30 @@ def capture_statements(pg_log, offset):
     return statements
 
 
-def bind(sql, params):
-    def literal(m):
+def bind(sql, params, spell):
+    """`sql` with each `$n` replaced by `spell(n, literal)`, the literal the
+    log gave for it."""
+
+    def one(m):
         n = int(m.group(1))
         if n not in params:
             raise SystemExit(f"parameter ${n} missing for: {sql}")
-        return params[n]
+        return spell(n, params[n])
 
     # Parameters only: `$n` inside string literals does not occur in the
     # engine's SQL, which binds every value.
-    return re.sub(r"\$(\d+)", literal, sql)
+    return re.sub(r"\$(\d+)", one, sql)
 
 
-def new_uuids(sql, made):
-    """`sql` with the literal UUIDs of a write's new rows made anew on each
-    execution (the column is unique)."""
-    for u in made:
-        sql = sql.replace(f"'{u}'", "gen_random_uuid()::text")
-    return sql
+def literal(value, made):
+    """A parameter's literal; a write's new UUIDs made anew on each execution
+    (the column is unique)."""
+    return "gen_random_uuid()::text" if value.strip("'") in made else value
+
+
+def literals(statements, made):
+    """A pgbench script with every parameter bound as a literal."""
+    return [bind(sql, params, lambda _, v: literal(v, made)) for sql, params in statements]
 
 
 # pgbench refuses a statement with more variables than this (its
@@ -367,23 +373,13 @@ def parameterised(statements, made):
     its literals."""
     lines, defines = [], []
     for i, (sql, params) in enumerate(statements):
-        variables = [n for n, v in params.items() if v != "NULL" and v.strip("'") not in made]
+        # Not a NULL, not a new UUID.
+        variables = [n for n, v in params.items() if v != "NULL" and literal(v, made) == v]
         if len(variables) > PGBENCH_MAX_VARIABLES:
-            lines.append(new_uuids(bind(sql, params), made))
+            lines += literals([(sql, params)], made)
             continue
-
-        def reference(m, i=i, params=params):
-            n = int(m.group(1))
-            if n not in params:
-                raise SystemExit(f"parameter ${n} missing for: {sql}")
-            value = params[n]
-            if value == "NULL":
-                return value
-            if value.strip("'") in made:
-                return "gen_random_uuid()::text"
-            return f":s{i}p{n}"
-
-        lines.append(re.sub(r"\$(\d+)", reference, sql))
+        chosen = set(variables)
+        lines.append(bind(sql, params, lambda n, v, i=i: f":s{i}p{n}" if n in chosen else literal(v, made)))
         defines += [f"s{i}p{n}={params[n][1:-1].replace(chr(39) * 2, chr(39))}" for n in variables]
     return lines, defines
 
@@ -842,9 +838,9 @@ def main():
             else:
                 raise SystemExit(f"{w}: no request ran the steady state's {results['statements'][w]:g} statements")
             results["raw_statements"][w] = len(statements)
-            literal = [new_uuids(bind(sql, p), made) for sql, p in statements]
-            variable, defines = parameterised(statements, set(made))
-            for kind, lines, needs in (("literals", literal, ()), ("parameters", variable, defines)):
+            made = set(made)
+            bound, defines = parameterised(statements, made)
+            for kind, lines, needs in (("literals", literals(statements, made), ()), ("parameters", bound, defines)):
                 script = sql_dir / f"{w}_{kind}.sql"
                 replay = "".join(sql + ";\n" for sql in lines)
                 if made:
