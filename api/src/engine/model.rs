@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use async_graphql::Name;
 use erd::{ColumnType, RelationKind};
 use heck::{ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase};
 
@@ -73,20 +74,33 @@ pub enum DbEnumValue {
 #[derive(Clone, Debug)]
 pub struct EnumInfo {
     pub name: String,
-    /// (GraphQL value, stored value)
-    pub values: Vec<(String, DbEnumValue)>,
+    /// (GraphQL value, stored value). The GraphQL value is a [`Name`], as
+    /// answers hold it: a row's value is a clone of it, not a new string.
+    pub values: Vec<(Name, DbEnumValue)>,
 }
 
 impl EnumInfo {
     pub fn to_db(&self, gql: &str) -> Option<&DbEnumValue> {
-        self.values.iter().find(|(g, _)| g == gql).map(|(_, d)| d)
-    }
-
-    pub fn to_gql(&self, db: &DbEnumValue) -> Option<&str> {
         self.values
             .iter()
-            .find(|(_, d)| d == db)
-            .map(|(g, _)| g.as_str())
+            .find(|(g, _)| g.as_str() == gql)
+            .map(|(_, d)| d)
+    }
+
+    /// The GraphQL value stored as `text`.
+    pub fn of_text(&self, text: &str) -> Option<&Name> {
+        self.values
+            .iter()
+            .find(|(_, d)| matches!(d, DbEnumValue::Text(t) if t == text))
+            .map(|(g, _)| g)
+    }
+
+    /// The GraphQL value stored as the number `n`.
+    pub fn of_int(&self, n: i32) -> Option<&Name> {
+        self.values
+            .iter()
+            .find(|(_, d)| *d == DbEnumValue::Int(n))
+            .map(|(g, _)| g)
     }
 }
 
@@ -214,7 +228,7 @@ impl Model {
                             Some(n) => DbEnumValue::Int(n),
                             None => DbEnumValue::Text(v.name.clone()),
                         };
-                        (v.name.to_shouty_snake_case(), db)
+                        (Name::new(v.name.to_shouty_snake_case()), db)
                     })
                     .collect(),
             })

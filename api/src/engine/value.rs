@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use async_graphql::{Name, Value as GqlValue};
+use async_graphql::Value as GqlValue;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -53,25 +53,44 @@ pub fn read<I: ColIdx>(
         Scalar::Json | Scalar::GeoJson | Scalar::StringList => json::<GqlValue, _>(row, alias)?,
         Scalar::Enum(e) => {
             let info = &model.enums[e];
-            let stored = match info.values.first().map(|(_, d)| d) {
-                Some(DbEnumValue::Int(_)) => get::<i32>(row, alias)?.map(DbEnumValue::Int),
-                _ => get::<String>(row, alias)?.map(DbEnumValue::Text),
+            let name = match info.values.first().map(|(_, d)| d) {
+                Some(DbEnumValue::Int(_)) => {
+                    get::<i32>(row, alias)?.map(|n| info.of_int(n).ok_or(DbEnumValue::Int(n)))
+                }
+                _ => borrowed_text(row, alias)?.map(|text| {
+                    info.of_text(text)
+                        .ok_or_else(|| DbEnumValue::Text(text.into()))
+                }),
             };
-            match stored {
-                Some(db) => {
-                    let name = info.to_gql(&db).ok_or_else(|| {
-                        ApiError::internal(format!(
-                            "{}: stored value {db:?} is not in the enum",
-                            column.name
-                        ))
-                    })?;
-                    Some(GqlValue::Enum(Name::new(name)))
+            match name {
+                Some(Ok(name)) => Some(GqlValue::Enum(name.clone())),
+                Some(Err(stored)) => {
+                    return Err(ApiError::internal(format!(
+                        "{}: stored value {stored:?} is not in the enum",
+                        column.name
+                    )));
                 }
                 None => None,
             }
         }
     };
     Ok(value.unwrap_or(GqlValue::Null))
+}
+
+/// A text column's value, borrowed from the row: an enum's stored text
+/// is only looked up, not kept.
+fn borrowed_text<I: ColIdx>(row: &QueryResult, alias: I) -> ApiResult<Option<&str>> {
+    use sea_orm::sqlx::Row as _;
+    if let Some(pg) = row.try_as_pg_row() {
+        pg.try_get::<Option<&str>, _>(alias.as_sqlx_postgres_index())
+    } else if let Some(sqlite) = row.try_as_sqlite_row() {
+        sqlite.try_get::<Option<&str>, _>(alias.as_sqlx_sqlite_index())
+    } else {
+        return Err(ApiError::internal(
+            "a text column of a row of another backend",
+        ));
+    }
+    .map_err(ApiError::internal)
 }
 
 /// A JSON column's value as rows hold it: its compact JSON text, and its
