@@ -1108,3 +1108,68 @@ on_both_backends!(
     every_domain_creates_updates_upserts_deletes,
     reparenting_rewrites_the_subtree_in_constant_statements,
 );
+
+/// A write's transaction whose start is dropped half-way (its client left,
+/// its request timed out) leaves no connection inside a transaction: the
+/// next statement on that connection runs on its own, not inside a
+/// transaction nobody will end.
+#[tokio::test]
+async fn a_transaction_start_dropped_half_way_leaves_no_transaction_open() {
+    use std::future::Future as _;
+    use std::task::Poll;
+    let Some(mut test) = gateway_tests::TestDb::new(Backend::Postgres, &["iaso"]) else {
+        return;
+    };
+    // One connection, whose state another one watches.
+    test.config.db_max_connections = 1;
+    let db = test.connect("iaso").await;
+    let watcher = test.connect("iaso").await;
+    let one = |db: &sea_orm::DatabaseConnection, sql: String| {
+        let db = db.clone();
+        async move {
+            db.query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                sql,
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+        }
+    };
+    let pid: i32 = one(&db, "SELECT pg_backend_pid() AS v".into())
+        .await
+        .try_get("", "v")
+        .unwrap();
+    for polls in 1..=6 {
+        {
+            let mut begin = std::pin::pin!(gateway::engine::write::begin_write(&db));
+            for _ in 0..polls {
+                let ready =
+                    std::future::poll_fn(|cx| Poll::Ready(begin.as_mut().poll(cx).is_ready()))
+                        .await;
+                if ready {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let state: String = one(
+            &watcher,
+            format!("SELECT state AS v FROM pg_stat_activity WHERE pid = {pid}"),
+        )
+        .await
+        .try_get("", "v")
+        .unwrap();
+        assert_eq!(
+            state, "idle",
+            "dropped after {polls} polls, the start left its connection so"
+        );
+    }
+    // Still the same connection: the watch was on the right one.
+    let still: i32 = one(&db, "SELECT pg_backend_pid() AS v".into())
+        .await
+        .try_get("", "v")
+        .unwrap();
+    assert_eq!(still, pid);
+}

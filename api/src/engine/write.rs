@@ -1570,10 +1570,23 @@ pub async fn delete(
 /// writer once another had committed since, and failed at once with
 /// "database is locked" (18 of 24 simultaneous creates did). PostgreSQL
 /// ignores the mode.
-async fn begin_write(db: &sea_orm::DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
+///
+/// `BEGIN` runs to its end in a task of its own. Dropped during its round
+/// trip (the client left, the request timed out), sqlx 0.9 has sent or
+/// queued `BEGIN` but not yet counted the transaction, so it queues no
+/// `ROLLBACK`: the pool flushed the `BEGIN` and handed the connection out
+/// inside a transaction nobody would end, and the next statement on it
+/// ran inside that. Finished, it is an ordinary transaction: if nobody
+/// takes it, dropping it rolls it back.
+pub async fn begin_write(db: &sea_orm::DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let db = db.clone();
+    tokio::spawn(async move {
+        db.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await
     })
     .await
+    .map_err(|error| DbErr::Custom(format!("starting a transaction: {error}")))?
 }
