@@ -893,9 +893,9 @@ def main():
                 for rep in range(repeat):
                     turn = list(servers if rep % 2 == 0 else servers[::-1])
                     if c == 1:
-                        # Always next to the gateway: gateway, raw (as
-                        # issued, then with literals), peer; then peer,
-                        # raw, gateway.
+                        # Always next to the gateway: gateway, its
+                        # { __typename }, raw (as issued, then with
+                        # literals), peer; then the reverse.
                         turn[1:1] = (["typename", "raw", "literals"] if rep % 2 == 0
                                      else ["literals", "raw", "typename"])
                     for server in turn:

@@ -77,22 +77,6 @@ pub fn read<I: ColIdx>(
     Ok(value.unwrap_or(GqlValue::Null))
 }
 
-/// A text column's value, borrowed from the row: an enum's stored text
-/// is only looked up, not kept.
-fn borrowed_text<I: ColIdx>(row: &QueryResult, alias: I) -> ApiResult<Option<&str>> {
-    use sea_orm::sqlx::Row as _;
-    if let Some(pg) = row.try_as_pg_row() {
-        pg.try_get::<Option<&str>, _>(alias.as_sqlx_postgres_index())
-    } else if let Some(sqlite) = row.try_as_sqlite_row() {
-        sqlite.try_get::<Option<&str>, _>(alias.as_sqlx_sqlite_index())
-    } else {
-        return Err(ApiError::internal(
-            "a text column of a row of another backend",
-        ));
-    }
-    .map_err(ApiError::internal)
-}
-
 /// A JSON column's value as rows hold it: its compact JSON text, and its
 /// GraphQL value, built from the text only when something asks for it.
 ///
@@ -177,21 +161,36 @@ pub fn read_cell<I: ColIdx>(
 /// request's CPU). Object keys come in the order the database returns
 /// them.
 fn json<T: DeserializeOwned, I: ColIdx>(row: &QueryResult, alias: I) -> ApiResult<Option<T>> {
-    use sea_orm::sqlx::Row as _;
     use sea_orm::sqlx::types::Json;
-    let decoded = if let Some(pg) = row.try_as_pg_row() {
-        pg.try_get::<Option<Json<T>>, _>(alias.as_sqlx_postgres_index())
+    Ok(decoded::<Json<T>, I>(row, alias)?.map(|Json(value)| value))
+}
+
+/// A text column's value, borrowed from the row: an enum's stored text
+/// is only looked up, not kept.
+fn borrowed_text<I: ColIdx>(row: &QueryResult, alias: I) -> ApiResult<Option<&str>> {
+    decoded::<&str, I>(row, alias)
+}
+
+/// One column decoded by sqlx itself, for types sea-orm does not read (a
+/// JSON column into any `T`, a borrowed string). The gateway reads only
+/// PostgreSQL and SQLite rows.
+fn decoded<'r, T, I>(row: &'r QueryResult, alias: I) -> ApiResult<Option<T>>
+where
+    T: sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres>
+        + sea_orm::sqlx::Type<sea_orm::sqlx::Postgres>
+        + sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Sqlite>
+        + sea_orm::sqlx::Type<sea_orm::sqlx::Sqlite>,
+    I: ColIdx,
+{
+    use sea_orm::sqlx::Row as _;
+    if let Some(pg) = row.try_as_pg_row() {
+        pg.try_get::<Option<T>, _>(alias.as_sqlx_postgres_index())
     } else if let Some(sqlite) = row.try_as_sqlite_row() {
-        sqlite.try_get::<Option<Json<T>>, _>(alias.as_sqlx_sqlite_index())
+        sqlite.try_get::<Option<T>, _>(alias.as_sqlx_sqlite_index())
     } else {
-        // The gateway reads only PostgreSQL and SQLite rows.
-        return Err(ApiError::internal(
-            "a JSON column of a row of another backend",
-        ));
-    };
-    Ok(decoded
-        .map_err(ApiError::internal)?
-        .map(|Json(value)| value))
+        return Err(ApiError::internal("a row of another backend"));
+    }
+    .map_err(ApiError::internal)
 }
 
 /// Converts a GraphQL input value to a SQL parameter for `column`. `field`
