@@ -865,3 +865,36 @@ on_both_backends!(
     cursors_are_stable_under_inserts,
     bad_input_gets_a_coded_error,
 );
+
+/// A column whose stored type is not the one the model reads is refused
+/// with a coded error, even when the result's first row holds null there:
+/// the rows after the first are read without checking each value's type,
+/// so the first row checks its columns' types, not its values'.
+#[tokio::test]
+async fn a_column_of_another_type_is_refused_even_behind_a_null() {
+    use sea_orm::ConnectionTrait as _;
+    let Some((app, _)) = app_with_tree(Backend::Postgres).await else {
+        return;
+    };
+    let db = app.db("iaso");
+    // The first org unit by id keeps a null; every other gets a text, then
+    // the column becomes bytes (the same bytes: read as text, they would
+    // pass for it).
+    for sql in [
+        "UPDATE org_unit SET source_ref = 'ref-' || id WHERE id > (SELECT MIN(id) FROM org_unit)",
+        "UPDATE org_unit SET source_ref = NULL WHERE id = (SELECT MIN(id) FROM org_unit)",
+        "ALTER TABLE org_unit ALTER COLUMN source_ref TYPE bytea USING convert_to(source_ref, 'UTF8')",
+    ] {
+        db.execute_unprepared(sql).await.unwrap();
+    }
+    let response = app
+        .graphql(
+            "iaso",
+            "{ orgUnits(first: 5, orderBy: [{ field: ID }]) { nodes { id sourceRef } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(response["errors"][0]["extensions"]["code"], "INTERNAL", "{response}");
+    assert_eq!(response["errors"][0]["message"], "internal error");
+    assert_eq!(response["data"], Value::Null, "{response}");
+}

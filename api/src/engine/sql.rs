@@ -27,7 +27,7 @@ use crate::engine::Map;
 use crate::engine::filter::condition;
 use crate::engine::model::{Model, RelKind};
 use crate::engine::pagination::{OrderTerm, Window, keyset_condition, sql_terms};
-use crate::engine::value::{Cell, key_text, read, read_cell, to_sql, with_key_text};
+use crate::engine::value::{Cell, Types, key_text, read, read_cell, to_sql, with_key_text};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::Access;
 
@@ -142,13 +142,13 @@ fn read_row(
     projection: &[usize],
     slots: &Slots,
     row: &QueryResult,
+    types: Types,
 ) -> ApiResult<Row> {
     let info = &model.entities[entity];
-    let values = projection
-        .iter()
-        .enumerate()
-        .map(|(position, &c)| read_cell(row, position, &info.columns[c], model))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let mut values = Vec::with_capacity(projection.len());
+    for (position, &c) in projection.iter().enumerate() {
+        values.push(read_cell(row, position, &info.columns[c], model, types)?);
+    }
     Ok(Row {
         values,
         slots: slots.clone(),
@@ -286,12 +286,14 @@ pub async fn fetch_page(
     let slots = slots(model, entity, &spec.projection);
     let mut rows = Vec::new();
     db.for_each_row(read_statement(db.get_database_backend(), &select), |r| {
+        let types = Types::of_row(rows.len());
         rows.push(Arc::new(read_row(
             model,
             entity,
             &spec.projection,
             &slots,
             &r,
+            types,
         )?));
         ApiResult::Ok(())
     })
@@ -512,6 +514,7 @@ fn read_joins(
     reads: &[JoinRead],
     row: &Row,
     r: &QueryResult,
+    types: Types,
     joined_rows: &mut [JoinedRows],
 ) -> ApiResult<()> {
     // This result row's row of each join, for the joins that hang off it.
@@ -531,12 +534,16 @@ fn read_joins(
             continue;
         }
         let target = &model.entities[join.target];
-        let values = join
-            .projection
-            .iter()
-            .enumerate()
-            .map(|(i, &c)| read_cell(r, read_back.first + i, &target.columns[c], model))
-            .collect::<ApiResult<Vec<_>>>()?;
+        let mut values = Vec::with_capacity(join.projection.len());
+        for (i, &c) in join.projection.iter().enumerate() {
+            values.push(read_cell(
+                r,
+                read_back.first + i,
+                &target.columns[c],
+                model,
+                types,
+            )?);
+        }
         // No target row: its key reads as null.
         if read_back
             .key_position
@@ -610,12 +617,13 @@ pub async fn fetch_by_column_joined(
     let mut grouped: Map<String, Vec<Arc<Row>>> = Map::default();
     let mut joined_rows: Vec<JoinedRows> = vec![Map::default(); joined.len()];
     let slots = slots(model, entity, &projection);
-    for r in db
+    let results = db
         .query_all_raw(read_statement(db.get_database_backend(), &select))
-        .await?
-    {
-        let row = read_row(model, entity, &projection, &slots, &r)?;
-        read_joins(model, joined, &reads, &row, &r, &mut joined_rows)?;
+        .await?;
+    for (index, r) in results.iter().enumerate() {
+        let types = Types::of_row(index);
+        let row = read_row(model, entity, &projection, &slots, r, types)?;
+        read_joins(model, joined, &reads, &row, r, types, &mut joined_rows)?;
         grouped
             .entry(key_text(row.get(column)))
             .or_default()
@@ -646,7 +654,10 @@ pub async fn fetch_where(
     db.query_all_raw(read_statement(db.get_database_backend(), &select))
         .await?
         .iter()
-        .map(|r| read_row(model, entity, projection, &slots, r).map(Arc::new))
+        .enumerate()
+        .map(|(index, r)| {
+            read_row(model, entity, projection, &slots, r, Types::of_row(index)).map(Arc::new)
+        })
         .collect()
 }
 
@@ -806,10 +817,13 @@ pub async fn fetch_children(
     let slots = slots(model, target, &spec.projection);
     // The parent's key comes right after the projection.
     let parent_at = spec.projection.len();
+    let mut read_so_far = 0;
     db.for_each_row(read_statement(db.get_database_backend(), &outer), |r| {
-        let parent = read(&r, parent_at, &owner_info.columns[owner_pk], model)?;
-        let row = read_row(model, target, &spec.projection, &slots, &r)?;
-        read_joins(model, joined, &reads, &row, &r, &mut joined_rows)?;
+        let types = Types::of_row(read_so_far);
+        read_so_far += 1;
+        let parent = read(&r, parent_at, &owner_info.columns[owner_pk], model, types)?;
+        let row = read_row(model, target, &spec.projection, &slots, &r, types)?;
+        read_joins(model, joined, &reads, &row, &r, types, &mut joined_rows)?;
         if !with_key_text(&parent, |key| grouped.contains_key(key)) {
             grouped.insert(key_text(&parent), Vec::new());
         }
@@ -858,11 +872,12 @@ pub async fn count_children(
         .single_pk()
         .ok_or_else(|| ApiError::internal("no single key"))?;
     let mut counts = Map::default();
-    for r in db
+    let results = db
         .query_all_raw(read_statement(db.get_database_backend(), &select))
-        .await?
-    {
-        let key = key_text(&read(&r, PARENT, &owner_info.columns[owner_pk], model)?);
+        .await?;
+    for (index, r) in results.iter().enumerate() {
+        let owner_column = &owner_info.columns[owner_pk];
+        let key = key_text(&read(r, PARENT, owner_column, model, Types::of_row(index))?);
         let n: i64 = r.try_get("", COUNT).map_err(ApiError::internal)?;
         counts.insert(key, u64::try_from(n).unwrap_or(0));
     }
