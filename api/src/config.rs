@@ -75,6 +75,17 @@ pub struct Config {
     )]
     pub db_max_connections: u32,
 
+    /// Seconds a pooled database connection may stay unused before it is
+    /// closed (on PostgreSQL; the write pool keeps one): a burst's
+    /// connections do not hold the server's connection slots for ever.
+    #[arg(
+        long,
+        env = "GATEWAY_DB_IDLE_SECONDS",
+        default_value_t = 600,
+        global = true
+    )]
+    pub db_idle_seconds: u64,
+
     /// Serve GraphiQL from this folder (filled by `cargo xtask
     /// graphiql-assets`) instead of a CDN, for air-gapped deployments.
     #[arg(long, env = "GATEWAY_GRAPHIQL_ASSETS", global = true)]

@@ -84,12 +84,18 @@ pub fn reads(
                 &schema,
                 usize::try_from(config.db_max_connections).unwrap_or(usize::MAX),
                 Duration::from_secs(10),
+                idle(config),
                 statements,
             )
             .context("GATEWAY_DATABASE_URL")?;
             Ok(Reads::Postgres(std::sync::Arc::new(pool)))
         }
     }
+}
+
+/// How long a pooled connection may stay unused (at least a second).
+fn idle(config: &Config) -> Duration {
+    Duration::from_secs(config.db_idle_seconds.max(1))
 }
 
 /// Opens the pool of one domain, creating its SQLite file or PostgreSQL
@@ -132,6 +138,7 @@ pub async fn connect(config: &Config, domain: &str) -> anyhow::Result<DatabaseCo
         // pool pings every connection when it comes back anyway). One idle
         // longer may have been dropped by the server or a proxy: ping it.
         .test_before_acquire_if_idle_for(Duration::from_secs(10))
+        .idle_timeout(idle(config))
         // Statements are logged at debug, under `sqlx::query`.
         .sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Debug);

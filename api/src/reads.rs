@@ -9,8 +9,11 @@
 //! client left) may still have replies in flight: it is closed instead of
 //! reused. One left idle for [`IDLE_BEFORE_PING`] is pinged before reuse,
 //! as the write pool does on checkout, and one older than [`MAX_LIFETIME`]
-//! is replaced. Writes, transactions and migrations stay on sea-orm's pool. On SQLite, reads use sea-orm's pool: its
-//! connections are in process, and the test costs no round trip.
+//! is replaced. One left unused for the configured idle time is closed
+//! ([`reap_idle`]), as sqlx's pool does for writes: a burst of requests
+//! does not keep its connections open for ever. Writes, transactions and
+//! migrations stay on sea-orm's pool. On SQLite, reads use sea-orm's pool:
+//! its connections are in process, and the test costs no round trip.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -96,6 +99,7 @@ impl PgReads {
         schema: &str,
         size: usize,
         timeout: Duration,
+        idle: Duration,
         statements: Arc<AtomicU64>,
     ) -> anyhow::Result<Self> {
         let options: PgConnectOptions = url.parse()?;
@@ -109,7 +113,13 @@ impl PgReads {
             .create_timeout(Some(timeout))
             .recycle_timeout(Some(timeout))
             .build()?;
+        reap_idle(pool.weak(), idle);
         Ok(Self { pool, statements })
+    }
+
+    /// How many connections the pool holds now, in use or not.
+    pub fn size(&self) -> usize {
+        self.pool.status().size
     }
 
     /// A connection for one statement, counted, and marked as running it
@@ -176,6 +186,34 @@ fn query(sql: &str, values: Option<Values>) -> sqlx::query::Query<'_, Postgres, 
         sqlx::AssertSqlSafe(sql),
         SqlxValues(values.unwrap_or(Values(Vec::new()))),
     )
+}
+
+/// Closes, for as long as the pool exists, the connections left unused
+/// for `idle` or longer, looking every half of it. Outside a runtime
+/// (nothing to run the task) connections are only replaced past their
+/// lifetime.
+fn reap_idle(pool: managed::WeakPool<Manager>, idle: Duration) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!("no runtime: idle read connections stay open");
+        return;
+    };
+    runtime.spawn(async move {
+        let mut ticks = tokio::time::interval(idle / 2);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let Some(pool) = pool.upgrade() else {
+                return;
+            };
+            let idle_ones = pool.retain(|_, metrics| metrics.last_used() < idle).removed;
+            drop(pool);
+            for conn in idle_ones {
+                // Says goodbye to the server (`Terminate`); an error only
+                // means the connection was gone already.
+                conn.raw.close().await.ok();
+            }
+        }
+    });
 }
 
 fn pool_error(error: managed::PoolError<sqlx::Error>) -> DbErr {

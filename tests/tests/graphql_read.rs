@@ -894,7 +894,10 @@ async fn a_column_of_another_type_is_refused_even_behind_a_null() {
             json!({}),
         )
         .await;
-    assert_eq!(response["errors"][0]["extensions"]["code"], "INTERNAL", "{response}");
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"], "INTERNAL",
+        "{response}"
+    );
     assert_eq!(response["errors"][0]["message"], "internal error");
     assert_eq!(response["data"], Value::Null, "{response}");
 }

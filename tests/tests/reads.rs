@@ -90,3 +90,61 @@ async fn sqlite_reads_share_the_domain_pool() {
     let n: i32 = value(&reads, "SELECT 41 + 1 AS v").await;
     assert_eq!(n, 42);
 }
+
+/// Read connections left unused for the idle time are closed: a burst's
+/// connections do not keep the server's connection slots afterwards, and
+/// the next read opens a new one.
+#[tokio::test]
+async fn idle_read_connections_are_closed() {
+    let Some(mut test) = TestDb::new(Backend::Postgres, &["iaso"]) else {
+        return;
+    };
+    test.config.db_max_connections = 3;
+    test.config.db_idle_seconds = 1;
+    let db = test.connect("iaso").await;
+    let reads = gateway::db::reads(&test.config, "iaso", &db, Arc::default()).unwrap();
+    let Reads::Postgres(pool) = &reads else {
+        panic!("PostgreSQL reads have a pool of their own");
+    };
+    // Three statements at once hold three connections.
+    let slow = "SELECT pg_backend_pid() AS v FROM pg_sleep(0.3)";
+    let (a, b, c) = tokio::join!(
+        value::<i32>(&reads, slow),
+        value::<i32>(&reads, slow),
+        value::<i32>(&reads, slow)
+    );
+    let pids = [a, b, c];
+    assert!(a != b && b != c && a != c, "{pids:?}");
+    let alive = || async {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT COUNT(*) AS v FROM pg_stat_activity WHERE pid IN ({a}, {b}, {c})"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "v").unwrap()
+    };
+    assert_eq!(alive().await, 3, "closed before their idle time");
+    assert_eq!(pool.size(), 3);
+
+    let started = std::time::Instant::now();
+    while (alive().await, pool.size()) != (0, 0) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "after 10 s, {} of the connections are open on the server, {} in the pool",
+            alive().await,
+            pool.size()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let closed_after = started.elapsed();
+    assert!(
+        closed_after >= Duration::from_millis(500),
+        "closed {closed_after:?} after their last use, under the idle time"
+    );
+    // Reads go on, on a new connection.
+    let next = backend_pid(&reads).await;
+    assert!(!pids.contains(&next));
+}
