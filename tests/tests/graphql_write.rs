@@ -1093,8 +1093,53 @@ async fn org_units_are_assigned_in_bulk(backend: Backend) {
     assert_eq!(count(&app, "iaso", "assignment").await, assignments);
 }
 
+/// `assignOrgUnits` looks through at most ten batches of an area's units
+/// for new ones: a larger area is refused, naming the limit it passed,
+/// even when only one of its units is new, and nothing is written.
+async fn a_bulk_assignment_looks_through_ten_batches_at_most(backend: Backend) {
+    // Batches of one: a region of twelve districts takes twelve.
+    let Some(app) = TestApp::spawn_with(backend, &["iaso"], |c| c.max_batch_size = 1).await else {
+        return;
+    };
+    let tree = planning_area(&app, 12).await;
+    let team = team_of_users(&app, tree.project).await;
+    let planning = app
+        .data(
+            "iaso",
+            "mutation($p: Int!, $t: Int!, $root: Int!) { createPlanning(input: { name: \"Bednets\", projectId: $p, teamId: $t, orgUnitId: $root }) { id } }",
+            json!({ "p": tree.project, "t": team, "root": tree.regions[0] }),
+        )
+        .await["createPlanning"]["id"]
+        .clone();
+    // Eleven of the twelve assigned already.
+    for &district in &tree.districts[0][..11] {
+        app.data(
+            "iaso",
+            "mutation($in: CreateAssignmentInput!) { createAssignment(input: $in) { id } }",
+            json!({ "in": { "planningId": planning, "orgUnitId": district, "teamId": team } }),
+        )
+        .await;
+    }
+    let assignments = count(&app, "iaso", "assignment").await;
+    assert_eq!(assignments, 11);
+    let body = app
+        .graphql(
+            "iaso",
+            "mutation($p: Int!, $parent: Int!, $type: Int, $t: Int) { assignOrgUnits(planningId: $p, parentId: $parent, orgUnitTypeId: $type, teamId: $t) { orgUnitId } }",
+            json!({ "p": planning, "parent": tree.regions[0], "type": tree.district_type, "t": team }),
+        )
+        .await;
+    assert_error(&body, "BAD_USER_INPUT", Some("parentId"));
+    assert_eq!(
+        error(&body)["message"],
+        "more than 10 org units below it to look through: assign a smaller area"
+    );
+    assert_eq!(count(&app, "iaso", "assignment").await, assignments);
+}
+
 on_both_backends!(
     concurrent_writes_all_land,
+    a_bulk_assignment_looks_through_ten_batches_at_most,
     team_paths_follow_their_parents,
     planning_rules_hold,
     org_units_are_assigned_in_bulk,

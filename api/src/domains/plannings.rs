@@ -209,16 +209,18 @@ impl Hook for AssignmentRules {
     }
 }
 
+/// How many pages of a batch limit's units `assignOrgUnits` looks through
+/// for units not yet assigned.
+const SCANNED_PAGES: usize = 10;
+
 /// `assignOrgUnits`: Iaso's bulk assignment. Every org unit below
 /// `parentId` (of `orgUnitTypeId`, when given) that the planning does not
 /// assign yet gets an assignment to the team or user, in one batch: the
 /// caller's read scope chooses the units, and the batch is written as
 /// `createAssignments` writes one (permissions, references, the rules
-/// above, at most the batch limit of units, all or nothing).
-/// How many pages of a batch limit's units `assignOrgUnits` looks through
-/// for units not yet assigned.
-const SCANNED_PAGES: usize = 10;
-
+/// above, at most the batch limit of units, all or nothing). An area with
+/// more units than [`SCANNED_PAGES`] batches is refused, however few of
+/// them are new.
 pub fn assign_field(model: &Arc<Model>, hooks: &Arc<Hooks>, limits: Limits) -> Option<Field> {
     let assignment = model.entity_index("Assignment")?;
     let unit = model.entity_index("OrgUnit")?;
@@ -322,7 +324,12 @@ pub fn assign_field(model: &Arc<Model>, hooks: &Arc<Hooks>, limits: Limits) -> O
                         break;
                     }
                     if pages == SCANNED_PAGES {
-                        return Err(too_many().into());
+                        let most = SCANNED_PAGES.saturating_mul(limits.max_batch);
+                        return Err(ApiError::bad_field(
+                            "parentId",
+                            format!("more than {most} org units below it to look through: assign a smaller area"),
+                        )
+                        .into());
                     }
                 }
                 let items: Vec<Item> = ids
