@@ -1028,15 +1028,16 @@ async fn planning_rules_hold(backend: Backend) {
     assert_eq!(count(&app, "iaso", "assignment").await, assignments);
 }
 
-/// `assignOrgUnits` assigns every unit of a type below a parent that the
-/// planning does not assign yet, in one batch, under the same rules.
-async fn org_units_are_assigned_in_bulk(backend: Backend) {
-    // Batches of at most four: a region has five districts, one of them
-    // already assigned, so four are new and fit; the country's ten do not.
-    let Some(app) = TestApp::spawn_with(backend, &["iaso"], |c| c.max_batch_size = 4).await else {
-        return;
-    };
-    let tree = planning_area(&app, 5).await;
+/// An app taking batches of at most `batch`, a planning area of two
+/// regions of `districts` districts each, a team of users and a planning of
+/// the first region for it: the app, the area, the team and the planning.
+async fn bulk_planning(
+    backend: Backend,
+    batch: usize,
+    districts: usize,
+) -> Option<(TestApp, Tree, Value, Value)> {
+    let app = TestApp::spawn_with(backend, &["iaso"], |c| c.max_batch_size = batch).await?;
+    let tree = planning_area(&app, districts).await;
     let team = team_of_users(&app, tree.project).await;
     let planning = app
         .data(
@@ -1046,13 +1047,31 @@ async fn org_units_are_assigned_in_bulk(backend: Backend) {
         )
         .await["createPlanning"]["id"]
         .clone();
+    Some((app, tree, team, planning))
+}
+
+/// Assigns `unit` in `planning` to `team`, one assignment.
+async fn assign(app: &TestApp, planning: &Value, unit: i32, team: &Value) {
     app.data(
         "iaso",
         "mutation($in: CreateAssignmentInput!) { createAssignment(input: $in) { id } }",
-        json!({ "in": { "planningId": planning, "orgUnitId": tree.districts[0][0], "teamId": team } }),
+        json!({ "in": { "planningId": planning, "orgUnitId": unit, "teamId": team } }),
     )
     .await;
-    let bulk = "mutation($p: Int!, $parent: Int!, $type: Int, $t: Int) { assignOrgUnits(planningId: $p, parentId: $parent, orgUnitTypeId: $type, teamId: $t) { orgUnitId teamId } }";
+}
+
+const ASSIGN_BULK: &str = "mutation($p: Int!, $parent: Int!, $type: Int, $t: Int) { assignOrgUnits(planningId: $p, parentId: $parent, orgUnitTypeId: $type, teamId: $t) { orgUnitId teamId } }";
+
+/// `assignOrgUnits` assigns every unit of a type below a parent that the
+/// planning does not assign yet, in one batch, under the same rules.
+async fn org_units_are_assigned_in_bulk(backend: Backend) {
+    // Batches of at most four: a region has five districts, one of them
+    // already assigned, so four are new and fit; the country's ten do not.
+    let Some((app, tree, team, planning)) = bulk_planning(backend, 4, 5).await else {
+        return;
+    };
+    assign(&app, &planning, tree.districts[0][0], &team).await;
+    let bulk = ASSIGN_BULK;
     let args = |parent: i32, kind: i32| json!({ "p": planning, "parent": parent, "type": kind, "t": team });
     let assignments = count(&app, "iaso", "assignment").await;
     let body = app
@@ -1098,34 +1117,19 @@ async fn org_units_are_assigned_in_bulk(backend: Backend) {
 /// even when only one of its units is new, and nothing is written.
 async fn a_bulk_assignment_looks_through_ten_batches_at_most(backend: Backend) {
     // Batches of one: a region of twelve districts takes twelve.
-    let Some(app) = TestApp::spawn_with(backend, &["iaso"], |c| c.max_batch_size = 1).await else {
+    let Some((app, tree, team, planning)) = bulk_planning(backend, 1, 12).await else {
         return;
     };
-    let tree = planning_area(&app, 12).await;
-    let team = team_of_users(&app, tree.project).await;
-    let planning = app
-        .data(
-            "iaso",
-            "mutation($p: Int!, $t: Int!, $root: Int!) { createPlanning(input: { name: \"Bednets\", projectId: $p, teamId: $t, orgUnitId: $root }) { id } }",
-            json!({ "p": tree.project, "t": team, "root": tree.regions[0] }),
-        )
-        .await["createPlanning"]["id"]
-        .clone();
     // Eleven of the twelve assigned already.
     for &district in &tree.districts[0][..11] {
-        app.data(
-            "iaso",
-            "mutation($in: CreateAssignmentInput!) { createAssignment(input: $in) { id } }",
-            json!({ "in": { "planningId": planning, "orgUnitId": district, "teamId": team } }),
-        )
-        .await;
+        assign(&app, &planning, district, &team).await;
     }
     let assignments = count(&app, "iaso", "assignment").await;
     assert_eq!(assignments, 11);
     let body = app
         .graphql(
             "iaso",
-            "mutation($p: Int!, $parent: Int!, $type: Int, $t: Int) { assignOrgUnits(planningId: $p, parentId: $parent, orgUnitTypeId: $type, teamId: $t) { orgUnitId } }",
+            ASSIGN_BULK,
             json!({ "p": planning, "parent": tree.regions[0], "type": tree.district_type, "t": team }),
         )
         .await;
