@@ -27,7 +27,9 @@ use crate::engine::Map;
 use crate::engine::filter::condition;
 use crate::engine::model::{Model, RelKind};
 use crate::engine::pagination::{OrderTerm, Window, keyset_condition, sql_terms};
-use crate::engine::value::{Cell, Types, key_text, read, read_cell, to_sql, with_key_text};
+use crate::engine::value::{
+    Cell, Types, key_text, read, read_cell, read_with, to_sql, with_key_text,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::Access;
 
@@ -821,7 +823,7 @@ pub async fn fetch_children(
     db.for_each_row(read_statement(db.get_database_backend(), &outer), |r| {
         let types = Types::of_row(read_so_far);
         read_so_far += 1;
-        let parent = read(&r, parent_at, &owner_info.columns[owner_pk], model, types)?;
+        let parent = read_with(&r, parent_at, &owner_info.columns[owner_pk], model, types)?;
         let row = read_row(model, target, &spec.projection, &slots, &r, types)?;
         read_joins(model, joined, &reads, &row, &r, types, &mut joined_rows)?;
         if !with_key_text(&parent, |key| grouped.contains_key(key)) {
@@ -872,12 +874,11 @@ pub async fn count_children(
         .single_pk()
         .ok_or_else(|| ApiError::internal("no single key"))?;
     let mut counts = Map::default();
-    let results = db
+    for r in db
         .query_all_raw(read_statement(db.get_database_backend(), &select))
-        .await?;
-    for (index, r) in results.iter().enumerate() {
-        let owner_column = &owner_info.columns[owner_pk];
-        let key = key_text(&read(r, PARENT, owner_column, model, Types::of_row(index))?);
+        .await?
+    {
+        let key = key_text(&read(&r, PARENT, &owner_info.columns[owner_pk], model)?);
         let n: i64 = r.try_get("", COUNT).map_err(ApiError::internal)?;
         counts.insert(key, u64::try_from(n).unwrap_or(0));
     }

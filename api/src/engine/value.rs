@@ -43,8 +43,19 @@ impl Types {
 
 /// Reads one column of a result row as the GraphQL value clients see; the
 /// column is named by its alias, or by its position in the select list
-/// (cheaper: no lookup of the name in the row's columns).
+/// (cheaper: no lookup of the name in the row's columns). Its type is
+/// checked: [`read_with`] reads the rows after a result's first without.
 pub fn read<I: ColIdx>(
+    row: &QueryResult,
+    alias: I,
+    column: &ColumnInfo,
+    model: &Model,
+) -> ApiResult<GqlValue> {
+    read_with(row, alias, column, model, Types::Check)
+}
+
+/// [`read`], its type checked as `types` says.
+pub fn read_with<I: ColIdx>(
     row: &QueryResult,
     alias: I,
     column: &ColumnInfo,
@@ -171,7 +182,7 @@ pub fn read_cell<I: ColIdx>(
     types: Types,
 ) -> ApiResult<Cell> {
     if !column.scalar.stored_as_json() {
-        return read(row, alias, column, model, types).map(Cell::Value);
+        return read_with(row, alias, column, model, types).map(Cell::Value);
     }
     Ok(match json::<JsonText, _>(row, alias, types)? {
         Some(text) => Cell::Json(Box::new(text)),

@@ -19,7 +19,7 @@ use sea_orm::{
 };
 
 use crate::engine::model::{EntityInfo, Model, RelKind, Scalar};
-use crate::engine::value::{Types, key_text, read, to_sql};
+use crate::engine::value::{key_text, read, to_sql};
 use crate::error::{ApiError, ApiResult};
 
 /// How a column takes part in writes.
@@ -425,8 +425,8 @@ async fn check_references(
             .await?
             .iter()
             .map(|r| {
-                let column = &target.columns[target_pk];
-                read(r, pk_name.as_str(), column, ctx.model, Types::Check).map(|v| key_text(&v))
+                read(r, pk_name.as_str(), &target.columns[target_pk], ctx.model)
+                    .map(|v| key_text(&v))
             })
             .collect::<ApiResult<_>>()?;
         for (field, value) in &wanted {
@@ -590,7 +590,6 @@ fn read_columns(
                 info.columns[c].name.as_str(),
                 &info.columns[c],
                 ctx.model,
-                Types::Check,
             )
         })
         .collect()

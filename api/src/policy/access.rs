@@ -390,13 +390,7 @@ impl Access {
                 let fk_info = &model.entities[entity].columns[fk];
                 let mut keys = Vec::with_capacity(rows.len());
                 for row in &rows {
-                    let v = crate::engine::value::read(
-                        row,
-                        pk_info.name.as_str(),
-                        pk_info,
-                        model,
-                        crate::engine::value::Types::Check,
-                    )?;
+                    let v = crate::engine::value::read(row, pk_info.name.as_str(), pk_info, model)?;
                     keys.push(crate::engine::value::to_sql(fk_info, model, &v, "scope")?);
                 }
                 Ok(Some(keys))

@@ -26,7 +26,7 @@ use super::{Policy, reaches};
 use crate::auth::AuthKeys;
 use crate::engine::model::Model;
 use crate::engine::schema::request;
-use crate::engine::value::{Types, key_text, read};
+use crate::engine::value::{key_text, read};
 use crate::error::{ApiError, ApiResult};
 
 /// Failures (within [`WINDOW`]) that lock an account and source out.
@@ -278,13 +278,7 @@ async fn login_once(
         _ => None,
     };
     let get = |row: &QueryResult, c: usize| {
-        read(
-            row,
-            info.columns[c].name.as_str(),
-            &info.columns[c],
-            model,
-            Types::Check,
-        )
+        read(row, info.columns[c].name.as_str(), &info.columns[c], model)
     };
     let hash = match row {
         Some(r) => get(r, spec.password)?,
@@ -357,13 +351,7 @@ async fn login_once(
                 .cond_where(reaches(model, tenant_key.entity, "__t", path, pk, &value))
                 .limit(1);
             match db.query_one(&select).await? {
-                Some(r) => text(&read(
-                    &r,
-                    key_col.name.as_str(),
-                    key_col,
-                    model,
-                    Types::Check,
-                )?),
+                Some(r) => text(&read(&r, key_col.name.as_str(), key_col, model)?),
                 None => None,
             }
         }
